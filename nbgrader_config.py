@@ -1,0 +1,25 @@
+"""nbgrader on this repository's layout (run nbgrader's commands from the repository root).
+
+solutions/ holds the source notebooks, lessons/ the released ones; what nbgrader makes while grading
+(submitted/, autograded/, feedback/ and the SQLite gradebook) lives under autograde/, ignored by git.
+"""
+
+import os
+
+c = get_config()  # noqa: F821 -- provided by traitlets when it loads this file
+
+here = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.course_id = "gates"
+c.CourseDirectory.root = here
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "lessons"
+c.CourseDirectory.submitted_directory = os.path.join("autograde", "submitted")
+c.CourseDirectory.autograded_directory = os.path.join("autograde", "autograded")
+c.CourseDirectory.feedback_directory = os.path.join("autograde", "feedback")
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(here, "autograde", "gradebook.db")
+
+# A deleted test cell is put back from the gradebook instead of leaving the submission ungradeable.
+c.OverwriteCells.add_missing_cells = True
+# Learners' solution stubs.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

@@ -1,0 +1,11 @@
+"""gatelab: the machinery of Gates, a course that builds the GRU and the LSTM step by step.
+
+Notebooks `import gatelab as gl`: anything with `gl.` is the course's machinery, anything without is
+what the lesson builds. Modules: interop (params dicts <-> torch cells), checks (feedback for the
+graded tests), dynamics (what the widgets compute), widgets (sliders and live figures), plots.
+"""
+
+from gatelab import checks, dynamics, interop, plots, widgets
+from gatelab.env import environment_report
+
+__all__ = ["checks", "dynamics", "environment_report", "interop", "plots", "widgets"]

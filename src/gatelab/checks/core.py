@@ -1,0 +1,267 @@
+"""Compare a learner's results with the expected ones and say precisely what is wrong.
+
+Every check raises CheckFailed, an AssertionError whose message is the feedback the learner reads:
+what was expected, what came back, and where to look. Checks never let a confusing error escape
+from deep inside torch: a learner's None, wrong tuple, numpy array or list is described in words.
+Expected values are computed by the caller from PyTorch (an oracle), never from an answer here.
+"""
+
+import contextlib
+import linecache
+import traceback
+
+import numpy as np
+import torch
+
+# Tolerances per dtype: (absolute, relative). A result is right where |got - expected| <= atol + rtol*|expected|.
+TOLERANCES = {torch.float64: (1e-8, 1e-6), torch.float32: (1e-5, 1e-4)}
+
+
+class CheckFailed(AssertionError):
+    """A check's verdict; its message is what the learner reads."""
+
+
+class ForbiddenCall(CheckFailed):
+    """The learner's function called an API the exercise asks them to write themselves."""
+
+
+def describe(obj):
+    """A short description of any object, for feedback: 'a tensor of shape (4, 3) and dtype float32'."""
+    if obj is None:
+        return "None"
+    if isinstance(obj, torch.Tensor):
+        return f"a tensor of shape {fmt_shape(obj.shape)} and dtype {str(obj.dtype).removeprefix('torch.')}"
+    if isinstance(obj, np.ndarray):
+        return f"a numpy array of shape {fmt_shape(obj.shape)}"
+    if isinstance(obj, (tuple, list)):
+        return f"a {type(obj).__name__} of {len(obj)} item{'' if len(obj) == 1 else 's'}"
+    if isinstance(obj, dict):
+        return f"a dict with keys {sorted(map(str, obj))}"
+    if isinstance(obj, (bool, int, float)):
+        return f"the number {obj!r}"
+    return f"an object of type {type(obj).__name__}"
+
+
+def fmt_shape(shape):
+    """(4, 3) for torch.Size([4, 3]); (4,) for one dimension."""
+    return str(tuple(shape))
+
+
+def fmt_index(flat_index, shape):
+    """'[2, 5]' for a flat index into a tensor of the given shape."""
+    return str([int(i) for i in np.unravel_index(int(flat_index), tuple(shape))])
+
+
+def tolerance(dtype):
+    """(atol, rtol) for comparing tensors of this dtype."""
+    return TOLERANCES.get(dtype, TOLERANCES[torch.float32])
+
+
+def tensor_problem(name, got, expected, dims=None, values=True):
+    """What is wrong with got as a stand-in for the tensor expected, or None when it matches.
+
+    dims names the shape's letters, e.g. "(B, n_h)", so a wrong shape reads
+    "h_next: expected shape (B, n_h) = (4, 3), got (3, 4)". With values=False only the type,
+    shape, dtype and finiteness are checked.
+    """
+    want = f"{dims} = {fmt_shape(expected.shape)}" if dims else fmt_shape(expected.shape)
+    if not isinstance(got, torch.Tensor):
+        return f"{name} should be a torch.Tensor of shape {want}, got {describe(got)}"
+    if got.shape != expected.shape:
+        hint = " (transposed?)" if got.ndim == 2 and got.shape == expected.shape[::-1] else ""
+        return f"{name}: expected shape {want}, got {fmt_shape(got.shape)}{hint}"
+    if got.dtype != expected.dtype:
+        return (
+            f"{name}: expected dtype {expected.dtype}, got {got.dtype} "
+            "(compute with the inputs' dtype; don't create tensors with a fixed dtype)"
+        )
+    got = got.detach()
+    not_finite = ~torch.isfinite(got)
+    if not_finite.any():
+        first = fmt_index(not_finite.flatten().nonzero()[0], got.shape)
+        return f"{name} has {int(not_finite.sum())} NaN or infinite entries, the first at {first}"
+    if not values:
+        return None
+    atol, rtol = tolerance(expected.dtype)
+    error = (got - expected).abs()
+    excess = error - (atol + rtol * expected.abs())
+    if (excess > 0).any():
+        worst = int(error.flatten().argmax())
+        return (
+            f"{name}: max error {float(error.max()):.3g} at {fmt_index(worst, got.shape)} "
+            f"(tolerance {atol:g}); {int((excess > 0).sum())} of {got.numel()} entries are off"
+        )
+    return None
+
+
+def expect_close(name, got, expected, dims=None, values=True):
+    """Raise CheckFailed unless got matches the tensor expected (see tensor_problem)."""
+    problem = tensor_problem(name, got, expected, dims, values)
+    if problem:
+        raise CheckFailed(problem)
+
+
+def unpack(result, names, fn_name):
+    """Split fn_name's return value into the len(names) values it should return, by name."""
+    if len(names) == 1:
+        return {names[0]: result}
+    wanted = f"{len(names)} values ({', '.join(names)})"
+    if not isinstance(result, (tuple, list)):
+        raise CheckFailed(f"{fn_name} should return {wanted}; it returned {describe(result)}")
+    if len(result) != len(names):
+        raise CheckFailed(f"{fn_name} should return {wanted}; it returned {describe(result)}")
+    return dict(zip(names, result, strict=True))
+
+
+def expect_grads(got, expected, dims=None, hints=None, fn_name="your backward"):
+    """Check a dict of gradients: name every missing, extra, wrong and right one.
+
+    expected maps names like "dW_f" to tensors; dims maps them to shape letters ("(n_h, n_h + n_x)");
+    hints maps a gradient's name to where to look when it alone is wrong.
+    """
+    dims, hints = dims or {}, hints or {}
+    if not isinstance(got, dict):
+        raise CheckFailed(f"{fn_name} should return a dict with keys {sorted(expected)}; it returned {describe(got)}")
+    lines = []
+    missing = [k for k in expected if k not in got]
+    extra = [str(k) for k in got if k not in expected]
+    if missing:
+        lines.append(f"missing: {', '.join(missing)}")
+    if extra:
+        lines.append(f"unexpected keys: {', '.join(extra)} (expected exactly {', '.join(expected)})")
+    problems = {k: tensor_problem(k, got[k], v, dims.get(k)) for k, v in expected.items() if k in got}
+    wrong = [k for k, p in problems.items() if p]
+    right = [k for k, p in problems.items() if not p]
+    lines += [problems[k] for k in wrong]
+    if not lines:
+        return
+    if right:
+        lines.append(f"right: {', '.join(right)}")
+    lines += [f"hint for {k}: {hints[k]}" for k in wrong if k in hints]
+    raise CheckFailed("\n".join(lines))
+
+
+def learner_line(tb):
+    """'line 7: z = ...' for the innermost frame of the traceback tb outside torch and gatelab."""
+    frames = [f for f in traceback.extract_tb(tb) if "site-packages" not in f.filename and "gatelab" not in f.filename]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    code = (frame.line or linecache.getline(frame.filename, frame.lineno)).strip()
+    return f" (line {frame.lineno}: {code})" if code else f" (line {frame.lineno})"
+
+
+def call(fn, *args, fn_name=None):
+    """Call the learner's fn(*args); turn any exception into a CheckFailed that says what and where."""
+    fn_name = fn_name or getattr(fn, "__name__", "your function")
+    if not callable(fn):
+        raise CheckFailed(f"{fn_name} should be a function, got {describe(fn)}")
+    try:
+        return fn(*args)
+    except CheckFailed:
+        raise
+    except NotImplementedError:
+        raise CheckFailed(
+            f"{fn_name} is not implemented yet: replace `raise NotImplementedError()` with your code"
+        ) from None
+    except Exception as error:  # anything the learner's code raises becomes feedback
+        where = learner_line(error.__traceback__)
+        raise CheckFailed(f"{fn_name} raised {type(error).__name__}: {error}{where}") from None
+
+
+def snapshot(obj):
+    """Deep copies of every tensor in obj (tensors nested in dicts, tuples and lists), by path."""
+    if isinstance(obj, torch.Tensor):
+        return {"": obj.detach().clone()}
+    items = obj.items() if isinstance(obj, dict) else enumerate(obj) if isinstance(obj, (tuple, list)) else ()
+    copies = {}
+    for key, value in items:
+        for path, tensor in snapshot(value).items():
+            copies[f"[{key!r}]{path}"] = tensor
+    return copies
+
+
+def expect_unchanged(before, after, arg_names, fn_name):
+    """Raise CheckFailed naming the first input that fn_name changed in place.
+
+    before and after are snapshot()s of the argument tuple taken around the call.
+    """
+    for path, old in before.items():
+        new = after.get(path)
+        if new is None or new.shape != old.shape or not torch.equal(new, old):
+            index = int(path[1 : path.index("]")])
+            name = arg_names[index] + path[path.index("]") + 1 :]
+            raise CheckFailed(
+                f"{fn_name} changed its input {name} in place (`+=`, `.add_()`, `[...] =` on an input); "
+                "compute new tensors instead"
+            )
+
+
+# Entry points that compute a recurrent cell for you, and those that compute gradients for you.
+RECURRENT_APIS = [
+    *((getattr(torch.nn, cls), "forward") for cls in ("RNNCell", "GRUCell", "LSTMCell", "RNN", "GRU", "LSTM")),
+    *((owner, fn) for owner in (torch, torch._VF)
+      for fn in ("rnn_tanh_cell", "rnn_relu_cell", "gru_cell", "lstm_cell", "rnn_tanh", "rnn_relu", "gru", "lstm")),
+]
+AUTOGRAD_APIS = [
+    (torch.autograd, "grad"),
+    (torch.autograd, "backward"),
+    (torch.Tensor, "backward"),
+    *((torch.autograd.functional, fn) for fn in ("jacobian", "vjp", "jvp", "hessian", "vhp", "hvp")),
+    *((torch.func, fn) for fn in ("grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian")),
+]
+
+
+def _refuse(fn_name, api, what):
+    def refused(*args, **kwargs):
+        raise ForbiddenCall(f"{fn_name} called {api}: in this exercise you write {what} yourself, with tensor operations")
+
+    return refused
+
+
+def _api_name(owner, attr):
+    owner_name = getattr(owner, "__qualname__", None) or getattr(owner, "__name__", None) or "torch._VF"
+    return f"{owner_name}.{attr}".replace("torch._C.TensorBase", "Tensor")
+
+
+@contextlib.contextmanager
+def forbidden(fn_name, apis, what):
+    """While inside, every (owner, attribute) in apis raises ForbiddenCall naming fn_name and the API."""
+    saved = []
+    for owner, attr in apis:
+        if not hasattr(owner, attr):
+            continue
+        had_own = attr in vars(owner)
+        saved.append((owner, attr, had_own, vars(owner).get(attr) if had_own else None))
+        setattr(owner, attr, _refuse(fn_name, _api_name(owner, attr), what))
+    try:
+        yield
+    finally:
+        for owner, attr, had_own, original in reversed(saved):
+            if had_own:
+                setattr(owner, attr, original)
+            else:
+                delattr(owner, attr)
+
+
+def no_recurrent_apis(fn_name):
+    """Refuse nn.RNN*/GRU*/LSTM* and torch._VF cells inside a forward exercise."""
+    return forbidden(fn_name, RECURRENT_APIS, "the cell's equations")
+
+
+def no_autograd(fn_name):
+    """Refuse torch.autograd, Tensor.backward and torch.func inside a backward exercise."""
+    return forbidden(fn_name, AUTOGRAD_APIS + RECURRENT_APIS, "the gradients")
+
+
+def run_learner(fn, args, arg_names, returns, fn_name=None, guard=no_recurrent_apis):
+    """Call the learner's fn(*args) under guard, check it left its inputs alone, return outputs by name.
+
+    returns names the values fn should return, e.g. ("h_next", "cache").
+    """
+    fn_name = fn_name or getattr(fn, "__name__", "your function")
+    before = snapshot(args)
+    with guard(fn_name):
+        result = call(fn, *args, fn_name=fn_name)
+    expect_unchanged(before, snapshot(args), arg_names, fn_name)
+    return unpack(result, returns, fn_name)

@@ -1,0 +1,101 @@
+"""Checks for lesson 01: the vanilla RNN cell and the gradient through time.
+
+B batch, n_x input features, n_h hidden units, T time steps. The oracle is torch.nn.RNNCell (through
+gatelab.interop) for the forward and torch.autograd for the gradient.
+"""
+
+import torch
+
+from gatelab import interop
+from gatelab.checks.core import CheckFailed, expect_close, no_autograd, run_learner
+
+CELL_ARGS = ("x_t", "h_prev", "params")
+
+
+def rnn_case(B=4, n_x=5, n_h=3, T=6, dtype=torch.float64, seed=0):
+    """Seeded inputs: x (B, T, n_x), h0 (B, n_h) and params W_h (n_h, n_h + n_x), b_h (n_h,)."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(B, T, n_x, dtype=dtype, generator=g)
+    h0 = torch.randn(B, n_h, dtype=dtype, generator=g).tanh()
+    params = interop.random_params("rnn", n_x, n_h, dtype, g, scale=0.8)
+    return x, h0, params
+
+
+def random_sizes(seed):
+    """(B, n_x, n_h, T) drawn from small ranges, B = 1 and T = 1 included now and then."""
+    g = torch.Generator().manual_seed(1000 + seed)
+    B, n_x, n_h, T = (int(torch.randint(1, hi, (), generator=g)) for hi in (6, 7, 7, 9))
+    return B, n_x, n_h, T
+
+
+def torch_rnn_states(x, h0, params):
+    """h_seq (B, T, n_h): the states h_1 … h_T that torch.nn.RNNCell computes."""
+    cell = interop.rnn_params_to_torch(params)
+    h, states = h0, []
+    with torch.no_grad():
+        for t in range(x.shape[1]):
+            h = cell(x[:, t], h)
+            states.append(h)
+    return torch.stack(states, dim=1)
+
+
+def cell_forward_shapes(rnn_cell_forward):
+    """Does rnn_cell_forward(x_t, h_prev, params) return (h_next, cache), h_next of shape (B, n_h)?"""
+    x, h0, params = rnn_case()
+    out = run_learner(rnn_cell_forward, (x[:, 0], h0, params), CELL_ARGS, ("h_next", "cache"))
+    expect_close("h_next", out["h_next"], h0, "(B, n_h)", values=False)
+
+
+def cell_forward_matches_torch(rnn_cell_forward, B=4, n_x=5, n_h=3, dtype=torch.float64, seed=0):
+    """Does rnn_cell_forward compute what torch.nn.RNNCell computes, at these sizes and dtype?"""
+    x, h0, params = rnn_case(B, n_x, n_h, 1, dtype, seed)
+    out = run_learner(rnn_cell_forward, (x[:, 0], h0, params), CELL_ARGS, ("h_next", "cache"))
+    expected = torch_rnn_states(x, h0, params)[:, 0]
+    expect_close("h_next", out["h_next"], expected, "(B, n_h)")
+
+
+def cell_forward_random_cases(rnn_cell_forward, n=6):
+    """cell_forward_matches_torch on n random sizes, in float64 and float32, B = 1 included."""
+    for seed in range(n):
+        B, n_x, n_h, _ = random_sizes(seed)
+        for dtype in (torch.float64, torch.float32):
+            cell_forward_matches_torch(rnn_cell_forward, B, n_x, n_h, dtype, seed)
+    cell_forward_matches_torch(rnn_cell_forward, B=1, n_x=2, n_h=1, seed=7)
+
+
+def autograd_dhT_dh0(x, h0, params):
+    """(B, n_h, n_h): the Jacobian ∂h_T/∂h_0 of each batch element, by torch.autograd."""
+    h0 = h0.detach().clone().requires_grad_(True)
+    cell = interop.rnn_params_to_torch(params)
+    h = h0
+    for t in range(x.shape[1]):
+        h = cell(x[:, t], h)
+    rows = [torch.autograd.grad(h[:, i].sum(), h0, retain_graph=True)[0] for i in range(h.shape[1])]
+    return torch.stack(rows, dim=1).detach()
+
+
+def dhT_dh0_matches_autograd(dhT_dh0, B=4, n_x=5, n_h=3, T=6, dtype=torch.float64, seed=0):
+    """Does dhT_dh0(h_seq, W_h) give the Jacobian ∂h_T/∂h_0 that torch.autograd gives?"""
+    x, h0, params = rnn_case(B, n_x, n_h, T, dtype, seed)
+    h_seq = torch_rnn_states(x, h0, params)
+    out = run_learner(dhT_dh0, (h_seq, params["W_h"]), ("h_seq", "W_h"), ("J",), guard=no_autograd)
+    expect_close("∂h_T/∂h_0", out["J"], autograd_dhT_dh0(x, h0, params), "(B, n_h, n_h)")
+
+
+def dhT_dh0_random_cases(dhT_dh0, n=6):
+    """dhT_dh0_matches_autograd on n random sizes, T = 1 and B = 1 included, float64 and float32."""
+    for seed in range(n):
+        B, n_x, n_h, T = random_sizes(seed)
+        dhT_dh0_matches_autograd(dhT_dh0, B, n_x, n_h, T, torch.float64, seed)
+    dhT_dh0_matches_autograd(dhT_dh0, B=1, n_x=2, n_h=3, T=1, seed=11)
+    dhT_dh0_matches_autograd(dhT_dh0, B=3, n_x=2, n_h=2, T=4, dtype=torch.float32, seed=12)
+
+
+def expect_value(name, got, expected, tol):
+    """Raise CheckFailed unless the number got is within tol of expected."""
+    try:
+        value = float(got)
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{name} should be a number, got {got!r}") from None
+    if abs(value - expected) > tol:
+        raise CheckFailed(f"{name}: expected about {expected:.4g}, got {value:.4g}")
