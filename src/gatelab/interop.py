@@ -14,6 +14,7 @@ from torch import nn
 
 LSTM_GATES = ("i", "f", "c", "o")  # torch's row order i, f, g, o; its g is our candidate c_tilde
 GRU_GATES = ("r", "z", "h")  # torch's row order r, z, n; its n is our candidate h_tilde
+_ROWS = {nn.RNNCell: 1, nn.GRUCell: 3, nn.LSTMCell: 4}  # gate blocks stacked in a torch cell's weights
 
 
 def split_hx(W, H):
@@ -26,19 +27,25 @@ def hidden_size(params):
     return next(v for k, v in params.items() if k.startswith("b_")).shape[0]
 
 
-def _cell_from(cls, params, gates, sign=None):
-    """Build a torch cell of class cls whose stacked rows are the given gates' W_ and b_."""
+def _torch_weights(params, gates, sign=None):
+    """weight_ih, weight_hh, bias_ih, bias_hh of a torch cell whose stacked rows are the given gates.
+
+    Built with differentiable tensor operations, so autograd flows back into params.
+    """
     sign = sign or {}
     W = torch.cat([sign.get(g, 1) * params[f"W_{g}"] for g in gates])
     b = torch.cat([sign.get(g, 1) * params[f"b_{g}"] for g in gates])
-    H = hidden_size(params)
-    cell = cls(W.shape[1] - H, H, dtype=W.dtype)
-    W_hh, W_ih = split_hx(W.detach(), H)
+    W_hh, W_ih = split_hx(W, hidden_size(params))
+    return {"weight_ih": W_ih, "weight_hh": W_hh, "bias_ih": b, "bias_hh": torch.zeros_like(b)}
+
+
+def _cell_from(cls, weights):
+    """A torch cell of class cls holding copies of weights (from _torch_weights)."""
+    H, D = weights["weight_ih"].shape[0] // _ROWS[cls], weights["weight_ih"].shape[1]
+    cell = cls(D, H, dtype=weights["weight_ih"].dtype)
     with torch.no_grad():
-        cell.weight_hh.copy_(W_hh)
-        cell.weight_ih.copy_(W_ih)
-        cell.bias_ih.copy_(b.detach())
-        cell.bias_hh.zero_()
+        for name, value in weights.items():
+            getattr(cell, name).copy_(value)
     return cell
 
 
@@ -58,7 +65,7 @@ def _params_from(cell, gates, sign=None):
 
 def rnn_params_to_torch(params):
     """An nn.RNNCell (tanh) computing h_next = tanh(W_h [h_prev, x_t] + b_h) from params W_h, b_h."""
-    return _cell_from(nn.RNNCell, params, ("h",))
+    return _cell_from(nn.RNNCell, rnn_torch_weights(params))
 
 
 def rnn_params_from_torch(cell):
@@ -70,7 +77,7 @@ def rnn_params_from_torch(cell):
 
 def lstm_params_to_torch(params):
     """An nn.LSTMCell computing our LSTM (COURSE.md §3) from W_f, b_f, W_i, b_i, W_c, b_c, W_o, b_o."""
-    return _cell_from(nn.LSTMCell, params, LSTM_GATES)
+    return _cell_from(nn.LSTMCell, lstm_torch_weights(params))
 
 
 def lstm_params_from_torch(cell):
@@ -95,12 +102,7 @@ def gru_params_to_torch(params):
     with our update direction (z = 1 takes the candidate). b_hn, the bias inside the reset, is 0
     when params has none.
     """
-    cell = _cell_from(nn.GRUCell, params, GRU_GATES, _GRU_SIGN)
-    H = hidden_size(params)
-    if "b_hn" in params:
-        with torch.no_grad():
-            cell.bias_hh[2 * H :].copy_(params["b_hn"].detach())
-    return cell
+    return _cell_from(nn.GRUCell, gru_torch_weights(params))
 
 
 def gru_params_from_torch(cell):
@@ -114,6 +116,43 @@ def gru_params_from_torch(cell):
     params["b_h"] = cell.bias_ih[2 * H :].detach().clone()
     params["b_hn"] = cell.bias_hh[2 * H :].detach().clone()
     return params
+
+
+def rnn_torch_weights(params):
+    """nn.RNNCell's weight_ih, weight_hh, bias_ih, bias_hh from W_h, b_h (differentiable)."""
+    return _torch_weights(params, ("h",))
+
+
+def lstm_torch_weights(params):
+    """nn.LSTMCell's weight_ih (4H, D), weight_hh (4H, H), bias_ih, bias_hh (4H,) from our params."""
+    return _torch_weights(params, LSTM_GATES)
+
+
+def gru_torch_weights(params):
+    """nn.GRUCell's weights (rows r, z, n) from our params; b_hn (H,), if given, goes in bias_hh's n rows."""
+    weights = _torch_weights(params, GRU_GATES, _GRU_SIGN)
+    if "b_hn" in params:
+        H = hidden_size(params)
+        weights["bias_hh"] = torch.cat([weights["bias_hh"][: 2 * H], params["b_hn"]])
+    return weights
+
+
+_STEPS = {"rnn": (nn.RNNCell, rnn_torch_weights), "gru": (nn.GRUCell, gru_torch_weights),
+          "lstm": (nn.LSTMCell, lstm_torch_weights)}
+
+
+def torch_step(kind, params, x_t, h_prev, c_prev=None):
+    """One step of torch's own cell ('rnn', 'gru' or 'lstm') on our params, differentiable in everything.
+
+    x_t (B, D), h_prev and c_prev (B, H). Returns h_next (B, H), or (h_next, c_next) for 'lstm'.
+    Autograd flows back into params, x_t, h_prev and c_prev: torch.autograd through this is the
+    oracle for the backward exercises. For 'gru' this is torch's reset-after GRU (see gru_params_to_torch).
+    """
+    cls, torch_weights = _STEPS[kind]
+    weights = torch_weights(params)
+    cell = _cell_from(cls, {k: v.detach() for k, v in weights.items()})
+    state = (h_prev, c_prev) if kind == "lstm" else h_prev
+    return torch.func.functional_call(cell, weights, (x_t, state))
 
 
 def random_params(kind, n_x, n_h, dtype=torch.float64, generator=None, scale=0.5):
