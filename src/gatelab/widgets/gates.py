@@ -281,35 +281,42 @@ HIGHWAY_Y_RANGE = (1e-16, 1e4)
 HIGHWAY_INPUT_SCALE = 0.5
 
 
-def gradient_highway(b_f=1.0, T=40, w=0.9):
-    """The cell state as a gradient highway: ∂c_t/∂c_0 of a one-unit LSTM beside ∂h_t/∂h_0 of an RNN.
-
-    Sliders b_f (the LSTM's forget bias), w (the RNN's recurrent weight) and T. On a log scale over
-    t = 1 … 100, for one fixed seeded input sequence: the LSTM's ∂c_t/∂c_0 along the cell (autograd,
-    solid), the running product of its forget gates f_1 ⋯ f_t (markers, equal to it), the LSTM's
-    full derivative through h as well (dotted), and the tanh RNN's |∂h_t/∂h_0|
-    (dynamics.one_unit_lstm_cell_gradients, dynamics.one_unit_rnn_gradients).
-    """
-    x = dynamics.one_unit_rnn_inputs(HIGHWAY_T_MAX, HIGHWAY_INPUT_SCALE)
-    t_all = range(1, HIGHWAY_T_MAX + 1)
-    live = LiveFigure(figsize=(8.4, 3.6), css_class="gl-gradient-highway-figure")
+def _highway_axes(live, T):
+    """The gradient highway's log-scale axes; returns its moving artists by name."""
     ax = live.fig.add_subplot()
     ax.set(yscale="log", ylim=HIGHWAY_Y_RANGE, xlim=(0, HIGHWAY_T_MAX + 1), xlabel="time step t",
            ylabel="gradient w.r.t. the first state")
     ax.axhspan(HIGHWAY_Y_RANGE[0], 1e-3, color="#f5b7b1", alpha=0.35, lw=0)
     ax.grid(True, which="major", alpha=0.3)
-    names = ("lstm", "product", "lstm_all", "rnn", "marker_lstm", "marker_rnn", "T_line")
-    artists = dict(zip(names, live.animate(
-        ax.plot([], [], lw=2.2, color="C0", label="LSTM ∂c_t/∂c_0 along the cell (autograd)")[0],
-        ax.plot([], [], "o", mfc="none", color="C0", ms=5, markevery=3, label="f_1·f_2⋯f_t")[0],
-        ax.plot([], [], ":", lw=1.5, color="C0", alpha=0.7, label="LSTM ∂c_t/∂c_0, all paths")[0],
-        ax.plot([], [], lw=2.2, color="C3", label="tanh RNN |∂h_t/∂h_0|")[0],
+    dc, dh = r"$\partial c_t/\partial c_0$", r"$|\partial h_t/\partial h_0|$"
+    lines = (
+        ax.plot([], [], lw=2.2, color="C0", label=f"LSTM {dc} along\nthe cell (autograd)")[0],
+        ax.plot([], [], "o", mfc="none", color="C0", ms=5, markevery=3, label=r"$f_1 f_2 \cdots f_t$")[0],
+        ax.plot([], [], ":", lw=1.5, color="C0", alpha=0.7, label=f"LSTM {dc},\nall paths")[0],
+        ax.plot([], [], lw=2.2, color="C3", label=f"tanh RNN\n{dh}")[0],
         ax.plot([], [], "o", color="C0", ms=8)[0],
         ax.plot([], [], "o", color="C3", ms=8)[0],
         ax.axvline(T, color="0.4", lw=1, alpha=0.6),
-    ), strict=True))
-    ax.legend(loc="upper right", fontsize=8)
-    floor = HIGHWAY_Y_RANGE[0] / 10  # log scale: keep values that underflow just off the panel
+    )
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=9, frameon=False, labelspacing=0.9)
+    names = ("lstm", "product", "lstm_all", "rnn", "marker_lstm", "marker_rnn", "T_line")
+    return dict(zip(names, live.animate(*lines), strict=True))
+
+
+def gradient_highway(b_f=1.0, T=40, w=0.9):
+    """The cell state as a gradient highway: ∂c_t/∂c_0 of a one-unit LSTM beside ∂h_t/∂h_0 of an RNN.
+
+    Sliders b_f (the LSTM's forget bias), w (the RNN's recurrent weight) and T. On a log scale over
+    t = 1 … 100, for one fixed seeded input sequence: the LSTM's ∂c_t/∂c_0 along the cell (autograd,
+    solid, artist "lstm"), the running product of its forget gates f_1 ⋯ f_t (markers, "product":
+    equal to it), the LSTM's full derivative through h as well (dotted, "lstm_all") and the tanh
+    RNN's |∂h_t/∂h_0| ("rnn"), from dynamics.one_unit_lstm_cell_gradients and one_unit_rnn_gradients.
+    """
+    x = dynamics.one_unit_rnn_inputs(HIGHWAY_T_MAX, HIGHWAY_INPUT_SCALE)
+    t_all = range(1, HIGHWAY_T_MAX + 1)
+    live = LiveFigure(figsize=(8.4, 3.4), css_class="gl-gradient-highway-figure")
+    artists = _highway_axes(live, T)
+    floor = HIGHWAY_Y_RANGE[0] / 10  # log scale: values that underflow sit just off the panel
 
     def draw(b_f, w, T):
         f, dc = dynamics.one_unit_lstm_cell_gradients(b_f, x)
@@ -323,8 +330,8 @@ def gradient_highway(b_f=1.0, T=40, w=0.9):
         artists["T_line"].set_xdata([T, T])
         return (
             f"at T = {T}: LSTM <b>∂c_T/∂c_0 = {float(dc[T - 1]):.2e}</b> = f_1⋯f_T "
-            f"(differ by {float((dc - product).abs().max()):.0e})<br>"
-            f"mean forget gate {float(f[:T].mean()):.3f}; all paths {float(dc_all[T - 1]):.2e}<br>"
+            f"(largest difference over t: {float((dc - product).abs().max()):.0e})<br>"
+            f"mean forget gate {float(f[:T].mean()):.3f}; through h as well: {float(dc_all[T - 1]):.2e}<br>"
             f"tanh RNN <b>|∂h_T/∂h_0| = {float(dh[T - 1]):.2e}</b>"
         )
 
