@@ -123,6 +123,13 @@ def test_gru_sentence_solution_through_start_and_sliders():
     assert (e.artists["h_cats"].get_ydata()[s : v + 1] <= -dynamics.GRU_LATCH_MIN).all()
 
 
+def test_start_values_beyond_the_slider_range_are_kept():
+    """Is a learner's start value outside the usual range kept (not clipped) and used by the verdict?"""
+    e = widgets.gru_sentence(z_noun=14.0, b_z=-7.0, h_number=3.0)
+    assert e.sliders["z_noun"].value == 14.0 and e.sliders["z_noun"].max >= 14.0
+    assert "✔" in e.status.value
+
+
 def test_gru_sentence_refuses_unknown_start():
     """Does a misspelt start value raise a KeyError that lists the sliders?"""
     with pytest.raises(KeyError, match="z_noun"):

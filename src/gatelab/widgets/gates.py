@@ -72,8 +72,10 @@ class MixBars:
 
 
 def _weight_sliders(names, values, lo=-10.0, hi=10.0, step=0.1):
-    """A slider per setting name (a weight or bias of a one-unit cell), started at values[name]."""
-    return {name: slider(name, lo, hi, step, values[name]) for name in names}
+    """A slider per setting name (a weight or bias of a one-unit cell), started at values[name].
+
+    The range grows to hold a start value beyond [lo, hi] (a slider would silently clip it)."""
+    return {name: slider(name, min(lo, values[name]), max(hi, values[name]), step, values[name]) for name in names}
 
 
 def _pre_activation(w_x, w_h, b, x, h_prev):
