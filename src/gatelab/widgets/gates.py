@@ -6,8 +6,6 @@ gates and memory token by token, for "The cat …" and "The cats …"). The numb
 functions in gatelab.dynamics; the views only draw them.
 """
 
-import math
-
 from matplotlib.lines import Line2D
 
 from gatelab import data, dynamics
@@ -42,7 +40,7 @@ class GatePanel:
 
     def show(self, g, a):
         """Put gate g's point at pre-activation a (clipped to the panel); returns the gate value σ(a)."""
-        value = 1.0 / (1.0 + math.exp(-a))
+        value = dynamics.sigmoid(a)
         shown = min(max(a, A_RANGE[0]), A_RANGE[1])
         self.artists[f"point_{g}"].set_data([shown], [value])
         self.artists[f"guide_{g}"].set_data([shown, shown, A_RANGE[0]], [-0.04, value, value])
@@ -173,7 +171,7 @@ class SentenceReader:
         s, v, _ = data.subject_and_verb(tokens[0])
         labels = [a if a == b else f"{a}\n{b}" for a, b in zip(*tokens, strict=True)]
         axes = live.fig.subplots(len(panels), 1, sharex=True)
-        self.artists = {}
+        self.artists, self.lines = {}, []  # lines: (series, sentence) of each artist, in order
         for ax, (ylabel, ylim, series, levels) in zip(axes, panels, strict=True):
             ax.set(ylim=ylim, xlim=(-0.4, len(labels) - 0.6), ylabel=ylabel)
             ax.axvspan(s - 0.2, v + 0.2, color="#fdebd0", lw=0, zorder=0)
@@ -183,6 +181,7 @@ class SentenceReader:
                 ax.axhline(level, color="0.6", lw=0.8, ls="--", zorder=0)
             for key, style in series.items():
                 for k, name in enumerate(pair):  # the first drawn wider, so it shows where the two coincide
+                    self.lines.append((key, name))
                     self.artists[f"{key}_{name}"] = live.animate(
                         ax.plot(range(len(labels)), [0.0] * len(labels), style, marker="o", ms=5 - 1.5 * k,
                                 color=SENTENCE_COLORS.get(name, "C2"), lw=3.0 - 1.4 * k)[0]
@@ -193,8 +192,7 @@ class SentenceReader:
 
     def show(self, traces):
         """traces: sentence name -> the cell's trace (dict of (T,) tensors); updates every line."""
-        for key, line in self.artists.items():
-            series, name = key.rsplit("_", 1)
+        for (series, name), line in zip(self.lines, self.artists.values(), strict=True):
             line.set_ydata(traces[name][series].numpy())
 
 
