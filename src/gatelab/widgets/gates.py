@@ -36,7 +36,7 @@ class GatePanel:
                 ax.plot([], [], ":", color=color, lw=1.2)[0],
             )
             self.artists[f"point_{g}"], self.artists[f"guide_{g}"] = point, guide
-        ax.legend(loc="upper left", fontsize=9, frameon=False)
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(gates), fontsize=9, frameon=False)
 
     def show(self, g, a):
         """Put gate g's point at pre-activation a (clipped to the panel); returns the gate value σ(a)."""
