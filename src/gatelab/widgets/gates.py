@@ -6,6 +6,8 @@ gates and memory token by token, for "The cat …" and "The cats …"). The numb
 functions in gatelab.dynamics; the views only draw them.
 """
 
+import functools
+
 from matplotlib.lines import Line2D
 
 from gatelab import data, dynamics
@@ -217,7 +219,7 @@ def _check_start(start, defaults):
 
 def _sentence_explorer(trace, verdict, panels, start, css_class, pair=dynamics.PUZZLE_PAIR):
     """An Explorer: weight sliders (start: name -> value) on a one-unit cell reading the pair."""
-    live = LiveFigure(figsize=(8.4, 2.2 * len(panels) + 0.4), css_class=css_class)
+    live = LiveFigure(figsize=(7.8, 2.0 * len(panels) + 0.3), css_class=css_class)
     reader = SentenceReader(live, panels, pair)
 
     def draw(**settings):
@@ -318,10 +320,17 @@ def gradient_highway(b_f=1.0, T=40, w=0.9):
     artists = _highway_axes(live, T)
     floor = HIGHWAY_Y_RANGE[0] / 10  # log scale: values that underflow sit just off the panel
 
-    def draw(b_f, w, T):
+    @functools.lru_cache(maxsize=128)  # moving T alone recomputes nothing
+    def lstm(b_f):
         f, dc = dynamics.one_unit_lstm_cell_gradients(b_f, x)
-        _, dc_all = dynamics.one_unit_lstm_cell_gradients(b_f, x, through_h=True)
-        _, dh = dynamics.one_unit_rnn_gradients(w, x)
+        return f, dc, dynamics.one_unit_lstm_cell_gradients(b_f, x, through_h=True)[1]
+
+    @functools.lru_cache(maxsize=128)
+    def rnn(w):
+        return dynamics.one_unit_rnn_gradients(w, x)[1]
+
+    def draw(b_f, w, T):
+        (f, dc, dc_all), dh = lstm(b_f), rnn(w)
         product = f.cumprod(0)
         for name, values in (("lstm", dc), ("product", product), ("lstm_all", dc_all.abs()), ("rnn", dh)):
             artists[name].set_data(t_all, values.clamp_min(floor).numpy())
