@@ -34,7 +34,9 @@ def solution_cells(nb):
 
 def graded_cells(nb):
     """{grade_id: cell} of the autograded test cells."""
-    return {nbgrader_meta(c)["grade_id"]: c for c in nb.cells if nbgrader_meta(c).get("grade") and c.cell_type == "code"}
+    return {
+        nbgrader_meta(c)["grade_id"]: c for c in nb.cells if nbgrader_meta(c).get("grade") and c.cell_type == "code"
+    }
 
 
 def points(cell):
