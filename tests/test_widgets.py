@@ -88,9 +88,7 @@ def test_lstm_gate_explorer_points_and_memory():
     assert png_changes(e, "c_prev", 1.5)
 
 
-@pytest.mark.parametrize(
-    ("build", "gates"), [(widgets.gru_gate_explorer, "z"), (widgets.lstm_gate_explorer, "fi")]
-)
+@pytest.mark.parametrize(("build", "gates"), [(widgets.gru_gate_explorer, "z"), (widgets.lstm_gate_explorer, "fi")])
 def test_gate_guides_lead_to_the_points(build, gates):
     """On the shared gate panel, does each gate's guide run from the a axis up to its point and across?"""
     e = build()

@@ -55,9 +55,7 @@ def sigmoid(a):
 
 def setting_names(gates):
     """Every setting a one-unit cell with these gates accepts: g_<feature>, g_h and b_g per gate g."""
-    return tuple(
-        name for g in gates for name in (*(f"{g}_{feature}" for feature in data.FEATURES), f"{g}_h", f"b_{g}")
-    )
+    return tuple(name for g in gates for name in (*(f"{g}_{feature}" for feature in data.FEATURES), f"{g}_h", f"b_{g}"))
 
 
 def sentence_params(gates, settings):

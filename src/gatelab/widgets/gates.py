@@ -16,8 +16,17 @@ from gatelab.widgets.live import Explorer, LiveFigure, slider
 
 A_RANGE = (-10.0, 10.0)  # pre-activations shown on the gate panel; points beyond sit at its edge
 SENTENCE_COLORS = {"cat": "C0", "cats": "C1"}
-SERIES_LABELS = {"z": "$z_t$", "h": "$h_t$", "h_tilde": r"$\tilde{h}_t$", "f": "$f_t$", "i": "$i_t$",
-                 "c": "$c_t$", "o": "$o_t$", "c_tilde": r"$\tilde{c}_t$", "r": "$r_t$"}
+SERIES_LABELS = {
+    "z": "$z_t$",
+    "h": "$h_t$",
+    "h_tilde": r"$\tilde{h}_t$",
+    "f": "$f_t$",
+    "i": "$i_t$",
+    "c": "$c_t$",
+    "o": "$o_t$",
+    "c_tilde": r"$\tilde{c}_t$",
+    "r": "$r_t$",
+}
 GOOD, BAD = "#27ae60", "#c0392b"
 
 
@@ -185,8 +194,15 @@ class SentenceReader:
                 for k, name in enumerate(pair):  # the first drawn wider, so it shows where the two coincide
                     self.lines.append((key, name))
                     self.artists[f"{key}_{name}"] = live.animate(
-                        ax.plot(range(len(labels)), [0.0] * len(labels), style, marker="o", ms=5 - 1.5 * k,
-                                color=SENTENCE_COLORS.get(name, "C2"), lw=3.0 - 1.4 * k)[0]
+                        ax.plot(
+                            range(len(labels)),
+                            [0.0] * len(labels),
+                            style,
+                            marker="o",
+                            ms=5 - 1.5 * k,
+                            color=SENTENCE_COLORS.get(name, "C2"),
+                            lw=3.0 - 1.4 * k,
+                        )[0]
                     )
             _reader_legend(ax, series, pair if ax is axes[0] else ())
         axes[-1].set_xticks(range(len(labels)), labels, fontsize=9)
@@ -233,8 +249,15 @@ def _sentence_explorer(trace, verdict, panels, start, css_class, pair=dynamics.P
 # Starting values: plausible, and not a solution (the memory leaks after the noun).
 GRU_SENTENCE_START = {"z_noun": 1.0, "z_verb": 1.0, "z_h": 0.0, "b_z": 0.0, "h_number": 1.0, "h_h": 0.0}
 LSTM_PUZZLE_START = {
-    "f_noun": 0.0, "f_verb": -2.0, "f_h": 0.0, "b_f": 0.0,
-    "i_noun": 1.0, "i_h": 0.0, "b_i": 0.0, "c_number": 1.0, "b_o": 0.0,
+    "f_noun": 0.0,
+    "f_verb": -2.0,
+    "f_h": 0.0,
+    "b_f": 0.0,
+    "i_noun": 1.0,
+    "i_h": 0.0,
+    "b_i": 0.0,
+    "c_number": 1.0,
+    "b_o": 0.0,
 }
 
 
@@ -286,8 +309,13 @@ HIGHWAY_INPUT_SCALE = 0.5
 def _highway_axes(live, T):
     """The gradient highway's log-scale axes; returns its moving artists by name."""
     ax = live.fig.add_subplot()
-    ax.set(yscale="log", ylim=HIGHWAY_Y_RANGE, xlim=(0, HIGHWAY_T_MAX + 1), xlabel="time step t",
-           ylabel="gradient w.r.t. the first state")
+    ax.set(
+        yscale="log",
+        ylim=HIGHWAY_Y_RANGE,
+        xlim=(0, HIGHWAY_T_MAX + 1),
+        xlabel="time step t",
+        ylabel="gradient w.r.t. the first state",
+    )
     ax.axhspan(HIGHWAY_Y_RANGE[0], 1e-3, color="#f5b7b1", alpha=0.35, lw=0)
     ax.grid(True, which="major", alpha=0.3)
     dc, dh = r"$\partial c_t/\partial c_0$", r"$|\partial h_t/\partial h_0|$"
