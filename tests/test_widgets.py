@@ -172,3 +172,14 @@ def test_gradient_highway_forget_bias_raises_the_line():
     low = e.artists["marker_lstm"].get_ydata()[0]
     e.sliders["b_f"].value = 5.0
     assert e.artists["marker_lstm"].get_ydata()[0] > 100 * low
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_every_slider_step_changes_the_picture(name):
+    """From the starting point, does one step of any slider (what a keypress does) change the PNG?"""
+    explorer = BUILDERS[name]()
+    for slider_name, s in explorer.sliders.items():
+        start = s.value
+        target = s.value + s.step if s.value + s.step <= s.max else s.value - s.step
+        assert png_changes(explorer, slider_name, target), slider_name
+        s.value = start

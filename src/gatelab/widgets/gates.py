@@ -67,7 +67,7 @@ class MixBars:
         Registers the bars as artists bar_0, bar_1, … (their values go in the status text: drawing
         text on every move would cost more than the bars themselves)."""
         ax.set(xlim=(-0.6, len(labels) - 0.4), ylim=(-lim, lim), ylabel="value")
-        ax.set_xticks(range(len(labels)), labels, fontsize=11)
+        ax.set_xticks(range(len(labels)), labels, fontsize=10)
         ax.axhline(0.0, color="0.3", lw=0.8)
         ax.grid(True, axis="y", alpha=0.3)
         self.lim = lim
@@ -99,8 +99,8 @@ def gru_gate_explorer(w_x=2.0, w_h=0.0, b=0.0, x=1.0, h_prev=-0.5, h_tilde=0.8):
     h_tilde (the candidate). Left: the sigmoid with the operating point (artist "point"); right: bars
     h_prev, (1 − z)·h_prev, h_tilde, z·h_tilde and h_next = z·h_tilde + (1 − z)·h_prev.
     """
-    live = LiveFigure(figsize=(8.4, 3.2), css_class="gl-gru-gate-figure")
-    ax_gate, ax_mix = live.fig.subplots(1, 2, width_ratios=(1, 1.15))
+    live = LiveFigure(figsize=(7.4, 2.8), css_class="gl-gru-gate-figure")
+    ax_gate, ax_mix = live.fig.subplots(1, 2, width_ratios=(1, 1.3))
     panel = GatePanel(live, ax_gate, {"z": ("C2", "z, the update gate")})
     labels = (r"$h_{prev}$", r"$(1-z)\,h_{prev}$", r"$\tilde{h}$", r"$z\,\tilde{h}$", r"$h_{next}$")
     bars = MixBars(live, ax_mix, labels, ("C7", "C7", "C1", "C1", "C0"), 1.1)
@@ -128,7 +128,7 @@ def gru_gate_explorer(w_x=2.0, w_h=0.0, b=0.0, x=1.0, h_prev=-0.5, h_tilde=0.8):
 
 
 def lstm_gate_explorer(
-    w_fx=2.0, w_fh=0.0, b_f=1.0, w_ix=-2.0, w_ih=0.0, b_i=0.0, x=1.0, h_prev=0.0, c_prev=1.5, c_tilde=-0.8
+    w_fx=2.0, w_fh=1.0, b_f=0.5, w_ix=-2.0, w_ih=0.0, b_i=0.0, x=1.0, h_prev=0.5, c_prev=1.5, c_tilde=-0.8
 ):
     """The LSTM's forget and input gates of one unit, and the memory c_t = f·c_prev + i·c_tilde.
 
@@ -136,8 +136,8 @@ def lstm_gate_explorer(
     gate i, likewise), x (x_t), h_prev, c_prev and c_tilde (the candidate). Left: the sigmoid with both
     operating points (artists "point_f", "point_i"); right: bars c_prev, f·c_prev, c_tilde, i·c_tilde, c_t.
     """
-    live = LiveFigure(figsize=(8.4, 3.2), css_class="gl-lstm-gate-figure")
-    ax_gate, ax_mix = live.fig.subplots(1, 2, width_ratios=(1, 1.15))
+    live = LiveFigure(figsize=(7.4, 2.8), css_class="gl-lstm-gate-figure")
+    ax_gate, ax_mix = live.fig.subplots(1, 2, width_ratios=(1, 1.3))
     panel = GatePanel(live, ax_gate, {"f": ("C3", "f, the forget gate"), "i": ("C2", "i, the input gate")})
     labels = (r"$c_{prev}$", r"$f\,c_{prev}$", r"$\tilde{c}$", r"$i\,\tilde{c}$", r"$c_t$")
     bars = MixBars(live, ax_mix, labels, ("C7", "C3", "C1", "C2", "C0"), 3.1)
@@ -235,7 +235,7 @@ def _check_start(start, defaults):
 
 def _sentence_explorer(trace, verdict, panels, start, css_class, pair=dynamics.PUZZLE_PAIR):
     """An Explorer: weight sliders (start: name -> value) on a one-unit cell reading the pair."""
-    live = LiveFigure(figsize=(7.8, 2.0 * len(panels) + 0.3), css_class=css_class)
+    live = LiveFigure(figsize=(7.2, 1.8 * len(panels) + 0.3), css_class=css_class)
     reader = SentenceReader(live, panels, pair)
 
     def draw(**settings):
@@ -344,7 +344,7 @@ def gradient_highway(b_f=1.0, T=40, w=0.9):
     """
     x = dynamics.one_unit_rnn_inputs(HIGHWAY_T_MAX, HIGHWAY_INPUT_SCALE)
     t_all = range(1, HIGHWAY_T_MAX + 1)
-    live = LiveFigure(figsize=(8.4, 3.4), css_class="gl-gradient-highway-figure")
+    live = LiveFigure(figsize=(7.6, 3.0), css_class="gl-gradient-highway-figure")
     artists = _highway_axes(live, T)
     floor = HIGHWAY_Y_RANGE[0] / 10  # log scale: values that underflow sit just off the panel
 
