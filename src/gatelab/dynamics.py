@@ -159,7 +159,7 @@ def gru_latch_verdict(settings):
                 else "the memory leaks or is overwritten: is the update gate closed after the noun?"
             )
             return False, (
-                f"{' '.join(tokens)}: h = {value:+.2f} {where}; it should be "
+                f"{data.sentence_text(tokens)}: h = {value:+.2f} {where}; it should be "
                 f"{'≥ +' if number > 0 else '≤ −'}{GRU_LATCH_MIN} ({_number_word(number)}) — {hint}"
             )
     return True, (
@@ -189,13 +189,13 @@ def lstm_memory_verdict(settings):
                 else "the cell forgets: is the forget gate near 1 (and the input gate near 0) after the noun?"
             )
             return False, (
-                f"{' '.join(tokens)}: c = {value:+.2f} at {tokens[t]!r} (token {t}); it should be "
+                f"{data.sentence_text(tokens)}: c = {value:+.2f} at {tokens[t]!r} (token {t}); it should be "
                 f"{sign}{LSTM_CELL_MIN} ({_number_word(number)}) — {hint}"
             )
         h_verb = float(trace["h"][v])
         if h_verb * number < LSTM_OUTPUT_MIN:
             return False, (
-                f"{' '.join(tokens)}: the cell remembers, but h = {h_verb:+.2f} at the verb {tokens[v]!r}; "
+                f"{data.sentence_text(tokens)}: the cell remembers, but h = {h_verb:+.2f} at the verb {tokens[v]!r}; "
                 f"it should be {sign}{LSTM_OUTPUT_MIN} — is the output gate open?"
             )
     return True, (

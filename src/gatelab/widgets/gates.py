@@ -222,7 +222,9 @@ def _reader_legend(ax, series, pair):
 
 
 def _verdict_html(solved, message):
-    return f"<b style='color:{GOOD if solved else BAD}'>{'✔' if solved else '✘'}</b> {message}"
+    """A verdict as the status text, kept narrow so the sliders beside it keep their width."""
+    mark = f"<b style='color:{GOOD if solved else BAD}'>{'✔' if solved else '✘'}</b>"
+    return f"<div style='max-width:30em; line-height:1.4'>{mark} {message}</div>"
 
 
 def _check_start(start, defaults):
