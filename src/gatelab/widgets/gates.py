@@ -191,19 +191,9 @@ class SentenceReader:
             for level in levels:
                 ax.axhline(level, color="0.6", lw=0.8, ls="--", zorder=0)
             for key, style in series.items():
-                for k, name in enumerate(pair):  # the first drawn wider, so it shows where the two coincide
+                for k, name in enumerate(pair):
                     self.lines.append((key, name))
-                    self.artists[f"{key}_{name}"] = live.animate(
-                        ax.plot(
-                            range(len(labels)),
-                            [0.0] * len(labels),
-                            style,
-                            marker="o",
-                            ms=5 - 1.5 * k,
-                            color=SENTENCE_COLORS.get(name, "C2"),
-                            lw=3.0 - 1.4 * k,
-                        )[0]
-                    )
+                    self.artists[f"{key}_{name}"] = live.animate(_reader_line(ax, len(labels), style, name, k))
             _reader_legend(ax, series, pair if ax is axes[0] else ())
         axes[-1].set_xticks(range(len(labels)), labels, fontsize=9)
         self.axes = axes
@@ -212,6 +202,13 @@ class SentenceReader:
         """traces: sentence name -> the cell's trace (dict of (T,) tensors); updates every line."""
         for (series, name), line in zip(self.lines, self.artists.values(), strict=True):
             line.set_ydata(traces[name][series].numpy())
+
+
+def _reader_line(ax, T, style, name, k):
+    """The line of one series for sentence name, the k-th of its pair: the first is drawn wider, so it
+    still shows where the two coincide."""
+    color = SENTENCE_COLORS.get(name, "C2")
+    return ax.plot(range(T), [0.0] * T, style, marker="o", ms=5 - 1.5 * k, color=color, lw=3.0 - 1.4 * k)[0]
 
 
 def _reader_legend(ax, series, pair):
