@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 PORT ?= 8888
 JOBS ?= 2
 
-.PHONY: setup lab test lint release student-copy clean
+.PHONY: setup lab test lint bench release student-copy clean
 
 setup: $(VENV)/.installed
 
@@ -29,7 +29,11 @@ test: setup lint
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 lint: setup
-	$(BIN)/ruff check src tests solutions autograde nbgrader_config.py
+	$(BIN)/ruff check src tests solutions autograde bench nbgrader_config.py
+
+## bench: measure the course against COURSE.md §7's budgets; prints and writes bench/results.md
+bench: setup
+	$(BIN)/python -m bench.bench
 
 ## release: regenerate lessons/ from solutions/ with nbgrader
 release: setup
