@@ -38,7 +38,8 @@ if not CHROMIUM.exists():
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 
-@pytest.fixture(scope="module")
+# Session scope: under xdist, module-scoped fixtures can be set up again between tests of a group.
+@pytest.fixture(scope="session")
 def lab(tmp_path_factory):
     """A JupyterLab server on loopback over a copy of the course (with its gradebook); yields its URL."""
     course = course_copy(tmp_path_factory.mktemp("course"))
@@ -46,7 +47,7 @@ def lab(tmp_path_factory):
         yield url
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
