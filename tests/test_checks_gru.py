@@ -310,3 +310,21 @@ def test_bptt_without_the_recurrent_gradient_names_dh0_and_dx():
 def test_backward_returning_a_tuple_is_described():
     fails(checks.cell_backward_grads, lambda d, c: tuple(gru_cell_backward(d, c).values()), gru_cell_forward,
           match="gru_cell_backward should return a dict with keys")
+
+
+# ---------------------------------------------------------------- the latch puzzle
+
+
+def test_latch_solution_passes_and_the_widget_default_fails():
+    from gatelab.widgets.gates import GRU_SENTENCE_START
+
+    checks.latch_solved(lambda: {"z_noun": 8.0, "b_z": -4.0, "h_number": 3.0})
+    fails(checks.latch_solved, lambda: dict(GRU_SENTENCE_START), match="not latched yet")
+
+
+def test_latch_settings_of_the_wrong_kind_are_described():
+    fails(checks.latch_solved, lambda: None, match="should return a dict slider name -> number")
+    fails(checks.latch_solved, lambda: {"z_nouns": 8.0}, match="unknown setting names ['z_nouns']")
+    fails(checks.latch_solved, lambda: {"z_noun": torch.tensor(8.0)}, match="these are not: z_noun")
+    fails(checks.latch_solved, lambda: {"z_noun": 0.0, "b_z": 5.0, "h_number": 3.0},
+          match="h = ")

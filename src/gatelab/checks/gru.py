@@ -12,7 +12,7 @@ import functools
 import torch
 from torch import nn
 
-from gatelab import interop
+from gatelab import dynamics, interop
 from gatelab.checks.core import (
     CheckFailed,
     describe,
@@ -355,3 +355,27 @@ def backward_random_cases(gru_backward, gru_cell_forward):
     for B, n_x, n_h, T, seed in RANDOM_CASES:
         for dtype in (torch.float64, torch.float32):
             backward_grads(gru_backward, gru_cell_forward, B, n_x, n_h, T, dtype, seed)
+
+
+# ---------------------------------------------------------------- lesson 02: the latch puzzle
+
+
+def latch_solved(gru_latch_settings):
+    """Do the learner's settings make the one-unit GRU latch the subject's number at the noun and hold it?
+
+    gru_latch_settings() returns a dict slider name -> number (the sliders of gl.widgets.gru_sentence);
+    the verdict is gatelab.dynamics.gru_latch_verdict on "The cat …" and "The cats …".
+    """
+    settings = run_learner(gru_latch_settings, (), (), ("settings",))["settings"]
+    if not isinstance(settings, dict):
+        raise CheckFailed(f"gru_latch_settings should return a dict slider name -> number; it returned "
+                          f"{describe(settings)}")
+    unknown = sorted(set(map(str, settings)) - set(dynamics.setting_names(dynamics.GRU_GATES)))
+    if unknown:
+        raise CheckFailed(f"unknown setting names {unknown}; use the sliders' names (z_noun, b_z, h_number, …)")
+    bad = [k for k, v in settings.items() if isinstance(v, bool) or not isinstance(v, (int, float))]
+    if bad:
+        raise CheckFailed(f"settings should be plain numbers; these are not: {', '.join(bad)}")
+    solved, message = dynamics.gru_latch_verdict(settings)
+    if not solved:
+        raise CheckFailed(f"not latched yet: {message}")
