@@ -300,7 +300,11 @@ def autograd_grads(h_fn, inputs, params, upstream):
 
 def _learner_cell(gru_cell_forward, x_t, h_prev, params, t=None):
     """Run the learner's own gru_cell_forward; refuse to go on if its h_next is wrong."""
-    out = run_learner(gru_cell_forward, (x_t, h_prev, params), CELL_ARGS, ("h_next", "cache"))
+    try:
+        out = run_learner(gru_cell_forward, (x_t, h_prev, params), CELL_ARGS, ("h_next", "cache"))
+    except CheckFailed as failure:
+        raise type(failure)(f"{failure}\n(the backward tests run your gru_cell_forward from lesson 02 to make "
+                            "the caches: paste it into this notebook first)") from None
     with torch.no_grad():
         expected = gru_oracle_cell(x_t, h_prev, params)
     problem = tensor_problem("h_next", out["h_next"], expected, "(B, n_h)")
