@@ -303,8 +303,8 @@ def _learner_cell(gru_cell_forward, x_t, h_prev, params, t=None):
     try:
         out = run_learner(gru_cell_forward, (x_t, h_prev, params), CELL_ARGS, ("h_next", "cache"))
     except CheckFailed as failure:
-        raise type(failure)(f"{failure}\n(the backward tests run your gru_cell_forward from lesson 02 to make "
-                            "the caches: paste it into this notebook first)") from None
+        raise type(failure)(f"{failure}\n(the backward tests run your gru_cell_forward from lesson 02 "
+                            "to make the caches: paste it into this notebook first)") from None
     with torch.no_grad():
         expected = gru_oracle_cell(x_t, h_prev, params)
     problem = tensor_problem("h_next", out["h_next"], expected, "(B, n_h)")
@@ -376,7 +376,7 @@ def latch_solved(gru_latch_settings):
                           f"{describe(settings)}")
     unknown = sorted(set(map(str, settings)) - set(dynamics.setting_names(dynamics.GRU_GATES)))
     if unknown:
-        raise CheckFailed(f"unknown setting names {unknown}; use the sliders' names (z_noun, b_z, h_number, …)")
+        raise CheckFailed(f"unknown setting names {unknown}; use the sliders' names (z_noun, b_z, …)")
     bad = [k for k, v in settings.items() if isinstance(v, bool) or not isinstance(v, (int, float))]
     if bad:
         raise CheckFailed(f"settings should be plain numbers; these are not: {', '.join(bad)}")
