@@ -61,8 +61,14 @@ def slider(description, lo, hi, step, value, integer=False):
     """A labelled slider that reports every move (continuous_update), with a CSS class to find it."""
     cls = widgets.IntSlider if integer else widgets.FloatSlider
     s = cls(
-        value=value, min=lo, max=hi, step=step, description=description, continuous_update=True,
-        style={"description_width": "initial"}, layout=widgets.Layout(width="360px"),
+        value=value,
+        min=lo,
+        max=hi,
+        step=step,
+        description=description,
+        continuous_update=True,
+        style={"description_width": "initial"},
+        layout=widgets.Layout(width="360px"),
     )
     s.add_class(f"gl-slider-{description.strip('$ ').replace(' ', '-').replace('_', '-').lower()}")
     return s
