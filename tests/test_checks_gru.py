@@ -55,9 +55,12 @@ def gru_cell_backward(dh_next, cache, concat_for_dW_z=None):
     return {
         "dx_t": ds[:, n_h:] + dhx[:, n_h:],
         "dh_prev": dh_next * (1 - z) + ds[:, :n_h] * r + dhx[:, :n_h],
-        "dW_z": da_z.T @ concat, "db_z": da_z.sum(0),
-        "dW_r": da_r.T @ hx, "db_r": da_r.sum(0),
-        "dW_h": da_h.T @ torch.cat([r * h_prev, x_t], dim=1), "db_h": da_h.sum(0),
+        "dW_z": da_z.T @ concat,
+        "db_z": da_z.sum(0),
+        "dW_r": da_r.T @ hx,
+        "db_r": da_r.sum(0),
+        "dW_h": da_h.T @ torch.cat([r * h_prev, x_t], dim=1),
+        "db_h": da_h.sum(0),
     }
 
 
@@ -83,8 +86,7 @@ def test_oracle_is_the_course_gru(B, n_x, n_h, dtype):
     parts = checks.gru_oracle_parts(x[:, 0], h0, params)
     h_next, (_, _, z, r, h_tilde, _) = gru_cell_forward(x[:, 0], h0, params)
     tol = 1e-12 if dtype == torch.float64 else 1e-6
-    for got, want in [(parts["z"], z), (parts["r_h"], r * h0), (parts["h_tilde"], h_tilde),
-                      (parts["h_next"], h_next)]:
+    for got, want in [(parts["z"], z), (parts["r_h"], r * h0), (parts["h_tilde"], h_tilde), (parts["h_next"], h_next)]:
         assert (got - want).abs().max() < tol
 
 
@@ -140,6 +142,7 @@ def fails(check, *fns, match):
 
 def gru_variant(update_swapped=False, gates_swapped=False, no_reset=False, xh=False):
     """The reference GRU with one typical mistake switched on."""
+
     def forward(x_t, h_prev, params):
         cat = (lambda h, x: torch.cat([x, h], dim=1)) if xh else (lambda h, x: torch.cat([h, x], dim=1))
         W_z, b_z, W_r, b_r = (params[k] for k in ("W_z", "b_z", "W_r", "b_r"))
@@ -150,15 +153,19 @@ def gru_variant(update_swapped=False, gates_swapped=False, no_reset=False, xh=Fa
         h_tilde = torch.tanh(cat(h_prev if no_reset else r * h_prev, x_t) @ params["W_h"].T + params["b_h"])
         h_next = z * h_prev + (1 - z) * h_tilde if update_swapped else z * h_tilde + (1 - z) * h_prev
         return h_next, None
+
     return forward
 
 
-@pytest.mark.parametrize("mistake, match", [
-    ({"update_swapped": True}, "z and 1 - z are swapped"),
-    ({"gates_swapped": True}, "update gate and the reset gate swapped"),
-    ({"no_reset": True}, "reset gate left out"),
-    ({"xh": True}, "concatenation in the wrong order"),
-])
+@pytest.mark.parametrize(
+    "mistake, match",
+    [
+        ({"update_swapped": True}, "z and 1 - z are swapped"),
+        ({"gates_swapped": True}, "update gate and the reset gate swapped"),
+        ({"no_reset": True}, "reset gate left out"),
+        ({"xh": True}, "concatenation in the wrong order"),
+    ],
+)
 def test_forward_mistakes_are_named(mistake, match):
     message = fails(checks.cell_forward_values, gru_variant(**mistake), match=match)
     assert message.startswith("h_next: max error")
@@ -167,19 +174,25 @@ def test_forward_mistakes_are_named(mistake, match):
 def test_forward_reset_after_instead_of_before_is_named():
     def reset_after(x, h, p):
         return gru_cell_forward_reset_after(x, h, {**p, "b_hn": 0 * p["b_h"]})
+
     fails(checks.cell_forward_values, reset_after, match="reset applied after the matrix product")
 
 
 def test_transposed_weight_is_reported_with_the_line():
     def transposed(x_t, h_prev, params):
         return torch.sigmoid(torch.cat([h_prev, x_t], dim=1) @ params["W_z"] + params["b_z"]), None
-    fails(checks.cell_forward_values, transposed,
-          match="transposed raised RuntimeError: mat1 and mat2 shapes cannot be multiplied")
+
+    fails(
+        checks.cell_forward_values,
+        transposed,
+        match="transposed raised RuntimeError: mat1 and mat2 shapes cannot be multiplied",
+    )
 
 
 def test_calling_torch_grucell_is_refused():
     def uses_torch(x_t, h_prev, params):
         return interop.gru_params_to_torch(params)(x_t, h_prev), None
+
     uses_torch.__name__ = "gru_cell_forward"
     with pytest.raises(ForbiddenCall, match="gru_cell_forward called GRUCell.forward"):
         checks.cell_forward_values(uses_torch)
@@ -190,6 +203,7 @@ def test_calling_torch_vf_gru_cell_is_refused():
         w = interop.gru_torch_weights(params)
         h_next = torch._VF.gru_cell(x_t, h_prev, w["weight_ih"], w["weight_hh"], w["bias_ih"], w["bias_hh"])
         return h_next, None
+
     with pytest.raises(ForbiddenCall, match="gru_cell"):
         checks.reset_after_values(uses_vf)
 
@@ -199,6 +213,7 @@ def test_in_place_change_of_params_is_named():
         out = gru_cell_forward(x_t, h_prev, params)
         params["b_z"].add_(1.0)
         return out
+
     fails(checks.cell_forward_values, in_place, match="changed its input params['b_z'] in place")
 
 
@@ -207,6 +222,7 @@ def test_in_place_change_of_h_prev_is_named():
         h_next, cache = gru_cell_forward(x_t, h_prev, params)
         h_prev *= 0
         return h_next, cache
+
     fails(checks.cell_forward_values, in_place, match="changed its input h_prev in place")
 
 
@@ -219,39 +235,63 @@ def test_returning_none_or_a_wrong_tuple_is_described():
 def test_not_implemented_is_not_a_pass():
     def stub(*args):
         raise NotImplementedError()
-    for check in (checks.cell_forward_shapes, checks.cell_forward_values, checks.cell_forward_random_cases,
-                  checks.forward_values, checks.forward_random_cases, checks.reset_after_values,
-                  checks.reset_after_random_cases):
+
+    for check in (
+        checks.cell_forward_shapes,
+        checks.cell_forward_values,
+        checks.cell_forward_random_cases,
+        checks.forward_values,
+        checks.forward_random_cases,
+        checks.reset_after_values,
+        checks.reset_after_random_cases,
+    ):
         fails(check, stub, match="is not implemented yet")
-    for check in (checks.cell_backward_grads, checks.cell_backward_random_cases,
-                  checks.backward_grads, checks.backward_random_cases):
+    for check in (
+        checks.cell_backward_grads,
+        checks.cell_backward_random_cases,
+        checks.backward_grads,
+        checks.backward_random_cases,
+    ):
         fails(check, stub, gru_cell_forward, match="is not implemented yet")
-        fails(check, gru_cell_backward if "cell" in check.__name__ else gru_backward, stub,
-              match="is not implemented yet")
+        fails(
+            check, gru_cell_backward if "cell" in check.__name__ else gru_backward, stub, match="is not implemented yet"
+        )
 
 
 def test_sequence_that_restarts_from_h0_names_the_step():
     def restarts(x, h0, params):
         states = [gru_cell_forward(x[:, t], h0, params)[0] for t in range(x.shape[1])]
         return torch.stack(states, dim=1), [None] * x.shape[1]
+
     fails(checks.forward_values, restarts, match="first wrong time step is t = 2 (h_1 is right")
 
 
 def test_sequence_with_time_and_batch_swapped_is_a_shape_error():
-    fails(checks.forward_values, lambda x, h, p: (gru_forward(x, h, p)[0].transpose(0, 1), [None] * 6),
-          match="h_seq: expected shape (B, T, n_h) = (4, 6, 3), got (6, 4, 3)")
+    fails(
+        checks.forward_values,
+        lambda x, h, p: (gru_forward(x, h, p)[0].transpose(0, 1), [None] * 6),
+        match="h_seq: expected shape (B, T, n_h) = (4, 6, 3), got (6, 4, 3)",
+    )
 
 
 def test_caches_must_be_one_per_step():
-    fails(checks.forward_values, lambda x, h, p: (gru_forward(x, h, p)[0], None),
-          match="caches should be a list of the T = 6 caches")
+    fails(
+        checks.forward_values,
+        lambda x, h, p: (gru_forward(x, h, p)[0], None),
+        match="caches should be a list of the T = 6 caches",
+    )
 
 
 def test_reset_after_mistakes_are_named():
-    fails(checks.reset_after_values, lambda x, h, p: gru_cell_forward(x, h, p),
-          match="reset applied before the matrix product")
+    fails(
+        checks.reset_after_values,
+        lambda x, h, p: gru_cell_forward(x, h, p),
+        match="reset applied before the matrix product",
+    )
+
     def no_b_hn(x, h, p):
         return gru_cell_forward_reset_after(x, h, {**p, "b_hn": 0 * p["b_hn"]})
+
     fails(checks.reset_after_values, no_b_hn, match="b_hn left out")
 
 
@@ -261,6 +301,7 @@ def test_reset_after_mistakes_are_named():
 def test_only_dW_z_wrong_is_named_with_the_others_right():
     def wrong_dW_z(dh_next, cache):
         return gru_cell_backward(dh_next, cache, concat_for_dW_z=lambda h, x: torch.cat([x, h], dim=1))
+
     message = fails(checks.cell_backward_grads, wrong_dW_z, gru_cell_forward, match="dW_z: max error")
     lines = message.splitlines()
     assert lines[1] == "right: dx_t, dh_prev, db_z, dW_r, db_r, dW_h, db_h"
@@ -272,6 +313,7 @@ def test_missing_gradient_key_is_named():
         grads = gru_cell_backward(dh_next, cache)
         del grads["db_r"]
         return grads
+
     fails(checks.cell_backward_grads, missing, gru_cell_forward, match="missing: db_r")
 
 
@@ -282,6 +324,7 @@ def test_backward_using_autograd_is_refused():
         h_next, _ = gru_cell_forward(x_t, h_prev, p)
         h_next.backward(dh_next)
         return gru_cell_backward(dh_next, cache)
+
     with pytest.raises(ForbiddenCall, match="with_autograd called Tensor.backward"):
         checks.cell_backward_grads(with_autograd, gru_cell_forward)
 
@@ -291,25 +334,35 @@ def test_backward_changing_the_cache_is_named():
         grads = gru_cell_backward(dh_next, cache)
         cache[2].mul_(0.5)
         return grads
+
     fails(checks.cell_backward_grads, in_place, gru_cell_forward, match="changed its input cache[2] in place")
 
 
 def test_backward_with_a_wrong_forward_says_fix_the_forward_first():
-    fails(checks.cell_backward_grads, gru_cell_backward, gru_variant(no_reset=True),
-          match="your gru_cell_forward (from lesson 02) is wrong")
+    fails(
+        checks.cell_backward_grads,
+        gru_cell_backward,
+        gru_variant(no_reset=True),
+        match="your gru_cell_forward (from lesson 02) is wrong",
+    )
     fails(checks.backward_grads, gru_backward, gru_variant(update_swapped=True), match="at time step t = 1")
 
 
 def test_bptt_without_the_recurrent_gradient_names_dh0_and_dx():
-    message = fails(checks.backward_grads, lambda d, c: gru_backward(d, c, carry=False), gru_cell_forward,
-                    match="dx: max error")
+    message = fails(
+        checks.backward_grads, lambda d, c: gru_backward(d, c, carry=False), gru_cell_forward, match="dx: max error"
+    )
     assert "dh0: max error" in message
     assert "hint for dh0: the gradient flowing into h_t from step t + 1" in message
 
 
 def test_backward_returning_a_tuple_is_described():
-    fails(checks.cell_backward_grads, lambda d, c: tuple(gru_cell_backward(d, c).values()), gru_cell_forward,
-          match="gru_cell_backward should return a dict with keys")
+    fails(
+        checks.cell_backward_grads,
+        lambda d, c: tuple(gru_cell_backward(d, c).values()),
+        gru_cell_forward,
+        match="gru_cell_backward should return a dict with keys",
+    )
 
 
 # ---------------------------------------------------------------- the latch puzzle
@@ -326,5 +379,4 @@ def test_latch_settings_of_the_wrong_kind_are_described():
     fails(checks.latch_solved, lambda: None, match="should return a dict slider name -> number")
     fails(checks.latch_solved, lambda: {"z_nouns": 8.0}, match="unknown setting names ['z_nouns']")
     fails(checks.latch_solved, lambda: {"z_noun": torch.tensor(8.0)}, match="these are not: z_noun")
-    fails(checks.latch_solved, lambda: {"z_noun": 0.0, "b_z": 5.0, "h_number": 3.0},
-          match="h = ")
+    fails(checks.latch_solved, lambda: {"z_noun": 0.0, "b_z": 5.0, "h_number": 3.0}, match="h = ")

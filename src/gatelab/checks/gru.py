@@ -54,8 +54,12 @@ def torch_gate_times(W, b, inputs, hidden):
     zeros_W, zeros_b = torch.zeros_like(W), torch.zeros_like(b)
     weight_hh = torch.zeros(3 * W.shape[0], hidden.shape[1], dtype=W.dtype)
     return _gru_cell_call(
-        torch.cat([zeros_W, W, zeros_W]), weight_hh, torch.cat([zeros_b, b, zeros_b]),
-        torch.zeros(3 * b.shape[0], dtype=b.dtype), inputs, hidden,
+        torch.cat([zeros_W, W, zeros_W]),
+        weight_hh,
+        torch.cat([zeros_b, b, zeros_b]),
+        torch.zeros(3 * b.shape[0], dtype=b.dtype),
+        inputs,
+        hidden,
     )
 
 
@@ -73,7 +77,9 @@ def torch_candidate(W_h, b_h, x_t, s):
         torch.cat([torch.zeros_like(W_hx), torch.zeros_like(W_hx), W_hx]),
         torch.cat([torch.zeros_like(W_hs), torch.zeros_like(W_hs), W_hs]),
         torch.cat([zeros_b + SATURATE, zeros_b - SATURATE, b_h]),
-        torch.zeros(3 * n_h, dtype=b_h.dtype), x_t, s,
+        torch.zeros(3 * n_h, dtype=b_h.dtype),
+        x_t,
+        s,
     )
 
 
@@ -152,17 +158,24 @@ def _forward_mistakes(x_t, h_prev, params):
     xh = _with(params, **{f"W_{g}": _hx_swapped(params[f"W_{g}"], n_x) for g in GATES})
     no_reset_candidate = torch_candidate(params["W_h"], params["b_h"], x_t, h_prev)
     return [
-        ("h_next = z * h_prev + (1 - z) * h_tilde: z and 1 - z are swapped. In this course z = 1 takes "
-         "the new candidate (Ng's 'set the update gate to 1 at cat')",
-         torch.lerp(parts["h_tilde"], h_prev, parts["z"])),
-        ("the update gate and the reset gate swapped: z uses W_z, b_z and r uses W_r, b_r",
-         gru_oracle_cell(x_t, h_prev, swapped)),
-        ("the reset gate left out of the candidate (it multiplies h_prev inside: W_h [r * h_prev, x_t])",
-         torch.lerp(h_prev, no_reset_candidate, parts["z"])),
-        ("the reset applied after the matrix product (PyTorch's GRU); here r multiplies h_prev before W_h",
-         interop.torch_step("gru", params, x_t, h_prev)),
-        ("the concatenation in the wrong order: it is [h_prev, x_t], h_prev first",
-         gru_oracle_cell(x_t, h_prev, xh)),
+        (
+            "h_next = z * h_prev + (1 - z) * h_tilde: z and 1 - z are swapped. In this course z = 1 takes "
+            "the new candidate (Ng's 'set the update gate to 1 at cat')",
+            torch.lerp(parts["h_tilde"], h_prev, parts["z"]),
+        ),
+        (
+            "the update gate and the reset gate swapped: z uses W_z, b_z and r uses W_r, b_r",
+            gru_oracle_cell(x_t, h_prev, swapped),
+        ),
+        (
+            "the reset gate left out of the candidate (it multiplies h_prev inside: W_h [r * h_prev, x_t])",
+            torch.lerp(h_prev, no_reset_candidate, parts["z"]),
+        ),
+        (
+            "the reset applied after the matrix product (PyTorch's GRU); here r multiplies h_prev before W_h",
+            interop.torch_step("gru", params, x_t, h_prev),
+        ),
+        ("the concatenation in the wrong order: it is [h_prev, x_t], h_prev first", gru_oracle_cell(x_t, h_prev, xh)),
     ]
 
 
@@ -170,14 +183,22 @@ def _reset_after_mistakes(x_t, h_prev, params):
     """(description, h_next) of torch's reset-after GRU computed with one typical mistake each."""
     course = {k: v for k, v in params.items() if k != "b_hn"}
     return [
-        ("the reset applied before the matrix product (the course's GRU); here r multiplies "
-         "(W_h[:, :n_h] h_prev + b_hn), after the product", gru_oracle_cell(x_t, h_prev, course)),
-        ("b_hn added outside the reset: it sits inside, r * (W_hn h_prev + b_hn)",
-         interop.torch_step("gru", _with(params, b_h=params["b_h"] + params["b_hn"], b_hn=0 * params["b_hn"]),
-                            x_t, h_prev)),
+        (
+            "the reset applied before the matrix product (the course's GRU); here r multiplies "
+            "(W_h[:, :n_h] h_prev + b_hn), after the product",
+            gru_oracle_cell(x_t, h_prev, course),
+        ),
+        (
+            "b_hn added outside the reset: it sits inside, r * (W_hn h_prev + b_hn)",
+            interop.torch_step(
+                "gru", _with(params, b_h=params["b_h"] + params["b_hn"], b_hn=0 * params["b_hn"]), x_t, h_prev
+            ),
+        ),
         ("b_hn left out", interop.torch_step("gru", _with(params, b_hn=0 * params["b_hn"]), x_t, h_prev)),
-        ("z and 1 - z swapped: keep the course's direction, h_next = z * n + (1 - z) * h_prev",
-         interop.torch_step("gru", _with(params, W_z=-params["W_z"], b_z=-params["b_z"]), x_t, h_prev)),
+        (
+            "z and 1 - z swapped: keep the course's direction, h_next = z * n + (1 - z) * h_prev",
+            interop.torch_step("gru", _with(params, W_z=-params["W_z"], b_z=-params["b_z"]), x_t, h_prev),
+        ),
     ]
 
 
@@ -227,8 +248,9 @@ def forward_values(gru_forward, B=4, n_x=5, n_h=3, T=6, dtype=torch.float64, see
     expect_close("h_seq", out["h_seq"], expected, "(B, T, n_h)", values=False)
     caches = out["caches"]
     if not isinstance(caches, (list, tuple)) or len(caches) != T:
-        raise CheckFailed(f"caches should be a list of the T = {T} caches of gru_cell_forward, "
-                          f"in time order; got {describe(caches)}")
+        raise CheckFailed(
+            f"caches should be a list of the T = {T} caches of gru_cell_forward, in time order; got {describe(caches)}"
+        )
     for t in range(T):
         problem = tensor_problem(f"h_seq[:, {t}]", out["h_seq"][:, t], expected[:, t], "(B, n_h)")
         if problem:
@@ -261,24 +283,27 @@ def reset_after_random_cases(gru_cell_forward_reset_after):
 
 # ---------------------------------------------------------------- lesson 03: backward
 
-GRAD_DIMS = {"dx_t": "(B, n_x)", "dh_prev": "(B, n_h)", "dx": "(B, T, n_x)", "dh0": "(B, n_h)",
-             **{f"dW_{g}": "(n_h, n_h + n_x)" for g in GATES}, **{f"db_{g}": "(n_h,)" for g in GATES}}
+GRAD_DIMS = {
+    "dx_t": "(B, n_x)",
+    "dh_prev": "(B, n_h)",
+    "dx": "(B, T, n_x)",
+    "dh0": "(B, n_h)",
+    **{f"dW_{g}": "(n_h, n_h + n_x)" for g in GATES},
+    **{f"db_{g}": "(n_h,)" for g in GATES},
+}
 GRAD_HINTS = {
-    "dW_z": "dW_z is the gradient at z's pre-activation (B, n_h), transposed, times [h_prev, x_t] "
-            "(B, n_h + n_x)",
+    "dW_z": "dW_z is the gradient at z's pre-activation (B, n_h), transposed, times [h_prev, x_t] (B, n_h + n_x)",
     "db_z": "db_z sums the gradient at z's pre-activation over the batch; ∂h_next/∂z = h_tilde - h_prev, "
-            "and the sigmoid's derivative is z (1 - z)",
+    "and the sigmoid's derivative is z (1 - z)",
     "dW_r": "dW_r is the gradient at r's pre-activation, transposed, times [h_prev, x_t]",
     "db_r": "r reaches h_next only through h_tilde, via r * h_prev: "
-            "its gradient is (the gradient at r * h_prev) * h_prev",
+    "its gradient is (the gradient at r * h_prev) * h_prev",
     "dW_h": "the candidate's weights act on [r * h_prev, x_t], not on [h_prev, x_t]",
     "db_h": "∂h_next/∂h_tilde = z, and tanh's derivative is 1 - h_tilde²",
     "dx_t": "x_t reaches h_next by three paths (z, r and the candidate): add them up",
     "dx": "x_t reaches h_next by three paths (z, r and the candidate): add them up",
-    "dh_prev": "h_prev reaches h_next by four paths: directly through (1 - z), "
-               "and through z, r and the candidate",
-    "dh0": "the gradient flowing into h_t from step t + 1 must be added to dh_seq[:, t] "
-           "before step t's backward",
+    "dh_prev": "h_prev reaches h_next by four paths: directly through (1 - z), and through z, r and the candidate",
+    "dh0": "the gradient flowing into h_t from step t + 1 must be added to dh_seq[:, t] before step t's backward",
 }
 
 
@@ -303,15 +328,19 @@ def _learner_cell(gru_cell_forward, x_t, h_prev, params, t=None):
     try:
         out = run_learner(gru_cell_forward, (x_t, h_prev, params), CELL_ARGS, ("h_next", "cache"))
     except CheckFailed as failure:
-        raise type(failure)(f"{failure}\n(the backward tests run your gru_cell_forward from lesson 02 "
-                            "to make the caches: paste it into this notebook first)") from None
+        raise type(failure)(
+            f"{failure}\n(the backward tests run your gru_cell_forward from lesson 02 "
+            "to make the caches: paste it into this notebook first)"
+        ) from None
     with torch.no_grad():
         expected = gru_oracle_cell(x_t, h_prev, params)
     problem = tensor_problem("h_next", out["h_next"], expected, "(B, n_h)")
     if problem:
         at = f" at time step t = {t + 1}" if t is not None else ""
-        raise CheckFailed(f"your gru_cell_forward (from lesson 02) is wrong{at}, so its cache cannot be "
-                          f"trusted: {problem}. Fix gru_cell_forward first; the backward was not checked")
+        raise CheckFailed(
+            f"your gru_cell_forward (from lesson 02) is wrong{at}, so its cache cannot be "
+            f"trusted: {problem}. Fix gru_cell_forward first; the backward was not checked"
+        )
     return out
 
 
@@ -372,8 +401,9 @@ def latch_solved(gru_latch_settings):
     """
     settings = run_learner(gru_latch_settings, (), (), ("settings",))["settings"]
     if not isinstance(settings, dict):
-        raise CheckFailed(f"gru_latch_settings should return a dict slider name -> number; it returned "
-                          f"{describe(settings)}")
+        raise CheckFailed(
+            f"gru_latch_settings should return a dict slider name -> number; it returned {describe(settings)}"
+        )
     unknown = sorted(set(map(str, settings)) - set(dynamics.setting_names(dynamics.GRU_GATES)))
     if unknown:
         raise CheckFailed(f"unknown setting names {unknown}; use the sliders' names (z_noun, b_z, …)")
