@@ -92,9 +92,9 @@ def gru_oracle_parts(x_t, h_prev, params):
     torch_gate_times), one fed the hidden state r * h_prev with its own gates saturated gives h_tilde
     (see torch_candidate); torch.lerp(h_prev, h_tilde, z) mixes them.
     """
-    hx = torch.cat([h_prev, x_t], dim=1)
-    z = torch_gate_times(params["W_z"], params["b_z"], hx, torch.ones_like(h_prev))
-    r_h = torch_gate_times(params["W_r"], params["b_r"], hx, h_prev)
+    inputs = torch.cat((h_prev, x_t), 1)  # the gates' cells read [h_prev, x_t] as their input
+    z = torch_gate_times(params["W_z"], params["b_z"], inputs, torch.ones_like(h_prev))
+    r_h = torch_gate_times(params["W_r"], params["b_r"], inputs, h_prev)
     h_tilde = torch_candidate(params["W_h"], params["b_h"], x_t, r_h)
     return {"z": z, "r_h": r_h, "h_tilde": h_tilde, "h_next": torch.lerp(h_prev, h_tilde, z)}
 
@@ -107,8 +107,8 @@ def gru_oracle_cell(x_t, h_prev, params):
 def gru_oracle_states(x, h0, params, step=gru_oracle_cell):
     """h_seq (B, T, n_h): h_1 … h_T from x (B, T, n_x) and h0 (B, n_h), differentiable."""
     h, states = h0, []
-    for t in range(x.shape[1]):
-        h = step(x[:, t], h, params)
+    for x_t in x.unbind(dim=1):
+        h = step(x_t, h, params)
         states.append(h)
     return torch.stack(states, dim=1)
 
