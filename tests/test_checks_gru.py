@@ -380,3 +380,13 @@ def test_latch_settings_of_the_wrong_kind_are_described():
     fails(checks.latch_solved, lambda: {"z_nouns": 8.0}, match="unknown setting names ['z_nouns']")
     fails(checks.latch_solved, lambda: {"z_noun": torch.tensor(8.0)}, match="these are not: z_noun")
     fails(checks.latch_solved, lambda: {"z_noun": 0.0, "b_z": 5.0, "h_number": 3.0}, match="h = ")
+
+
+def test_a_sequence_calling_an_unwritten_cell_says_which_function_to_write():
+    def cell(x_t, h_prev, params):
+        raise NotImplementedError()
+
+    def gru_forward_calling(x, h0, params):
+        return cell(x[:, 0], h0, params)
+
+    fails(checks.forward_values, gru_forward_calling, match="comes from gru_cell_forward, which it calls")

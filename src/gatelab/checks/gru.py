@@ -242,7 +242,15 @@ def cell_forward_random_cases(gru_cell_forward):
 def forward_values(gru_forward, B=4, n_x=5, n_h=3, T=6, dtype=torch.float64, seed=0):
     """Does gru_forward(x, h0, params) return h_seq (B, T, n_h) of the course's GRU and T caches?"""
     x, h0, params = gru_case(B, n_x, n_h, T, dtype, seed)
-    out = run_learner(gru_forward, (x, h0, params), ("x", "h0", "params"), ("h_seq", "caches"))
+    try:
+        out = run_learner(gru_forward, (x, h0, params), ("x", "h0", "params"), ("h_seq", "caches"))
+    except CheckFailed as failure:
+        if "not implemented yet" not in str(failure):
+            raise
+        raise type(failure)(
+            f"{failure}\n(if gru_forward is written, the NotImplementedError comes from gru_cell_forward, "
+            "which it calls: implement that first)"
+        ) from None
     with torch.no_grad():
         expected = gru_oracle_states(x, h0, params)
     expect_close("h_seq", out["h_seq"], expected, "(B, T, n_h)", values=False)
