@@ -65,3 +65,8 @@ def test_every_sentence_uses_the_lexicon():
 def test_subject_and_verb(name, expected):
     """Is the subject the first noun, and its verb the first agreeing verb after it (not "ate")?"""
     assert data.subject_and_verb(data.SENTENCES[name]) == expected
+
+
+def test_sentence_text():
+    """Are the tokens joined as a sentence reads, with no space before a comma?"""
+    assert data.sentence_text(data.SENTENCES["cat"]) == "The cat, which already ate, was full"

@@ -52,6 +52,11 @@ def token_features(tokens):
     return torch.tensor(rows, dtype=torch.float64).reshape(len(rows), len(FEATURES))
 
 
+def sentence_text(tokens):
+    """The tokens as a sentence to read: 'The cat, which already ate, was full'."""
+    return " ".join(tokens).replace(" ,", ",")
+
+
 def subject_and_verb(tokens):
     """(s, v, number): the index of the subject (the first noun), of the verb that agrees with it
     (the first verb after it that carries a number) and the subject's number (+1 or -1)."""
