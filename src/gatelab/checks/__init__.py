@@ -4,7 +4,7 @@ core holds what every lesson shares (compare tensors and gradient dicts, describ
 forbidden APIs); one module per lesson track builds its cases and calls PyTorch as the oracle.
 """
 
-from gatelab.checks import rnn
+from gatelab.checks import lstm, rnn
 from gatelab.checks.core import (
     CheckFailed,
     ForbiddenCall,
@@ -26,6 +26,7 @@ __all__ = [
     "describe",
     "expect_close",
     "expect_grads",
+    "lstm",
     "no_autograd",
     "no_recurrent_apis",
     "rnn",
