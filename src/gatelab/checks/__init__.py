@@ -4,7 +4,7 @@ core holds what every lesson shares (compare tensors and gradient dicts, describ
 forbidden APIs); one module per lesson track builds its cases and calls PyTorch as the oracle.
 """
 
-from gatelab.checks import lstm, rnn
+from gatelab.checks import lstm, rnn, start
 from gatelab.checks.core import (
     CheckFailed,
     ForbiddenCall,
@@ -14,6 +14,7 @@ from gatelab.checks.core import (
     expect_grads,
     no_autograd,
     no_recurrent_apis,
+    passed,
     run_learner,
     tensor_problem,
     unpack,
@@ -29,8 +30,10 @@ __all__ = [
     "lstm",
     "no_autograd",
     "no_recurrent_apis",
+    "passed",
     "rnn",
     "run_learner",
+    "start",
     "tensor_problem",
     "unpack",
 ]

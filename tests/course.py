@@ -1,0 +1,109 @@
+"""What the notebook and nbgrader tests share: the course's folders, its notebooks' graded cells, nbgrader.
+
+Tests discover lessons by walking solutions/, so a new lesson is covered by being added.
+"""
+
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+
+from autograde import release
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENTS = release.assignments(ROOT)
+SOLUTION_NOTEBOOKS = sorted((ROOT / "solutions").glob("*/*.ipynb"))
+MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+
+
+def read(path):
+    """The notebook at path (nbformat 4)."""
+    return nbformat.read(path, as_version=4)
+
+
+def nbgrader_meta(cell):
+    """The cell's nbgrader metadata ({} when it has none)."""
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def solution_cells(nb):
+    """{grade_id: cell} of the cells learners write in."""
+    return {nbgrader_meta(c)["grade_id"]: c for c in nb.cells if nbgrader_meta(c).get("solution")}
+
+
+def graded_cells(nb):
+    """{grade_id: cell} of the autograded test cells."""
+    return {nbgrader_meta(c)["grade_id"]: c for c in nb.cells if nbgrader_meta(c).get("grade") and c.cell_type == "code"}
+
+
+def points(cell):
+    return float(nbgrader_meta(cell)["points"])
+
+
+def region_lines(source, begin, end):
+    """The stripped lines strictly between the begin and end markers of source."""
+    lines, inside = [], False
+    for line in source.splitlines():
+        if line.strip().startswith(begin):
+            inside = True
+        elif line.strip().startswith(end):
+            inside = False
+        elif inside:
+            lines.append(line.strip())
+    return lines
+
+
+def secret_lines(nb, min_length=20):
+    """Lines of solutions and hidden tests long enough to be recognisable if they leaked."""
+    lines = set()
+    for cell in nb.cells:
+        lines.update(region_lines(cell.source, "### BEGIN SOLUTION", "### END SOLUTION"))
+        lines.update(region_lines(cell.source, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"))
+    return {line for line in lines if len(line) >= min_length}
+
+
+def without_markers(source):
+    """The solution as a learner who solved it would have written it: the source minus the marker lines."""
+    return "\n".join(line for line in source.splitlines() if line.strip() not in MARKERS)
+
+
+def names_in(source, names):
+    """The names (from names) that source mentions as whole words."""
+    return {n for n in names if re.search(rf"(?<![\w.]){re.escape(n)}\b", source)}
+
+
+def broken_by(name, solutions):
+    """Every solution name that breaks when `name` is left unimplemented: itself and, transitively, its callers."""
+    broken, grew = {name}, True
+    while grew:
+        callers = {other for other, cell in solutions.items() if names_in(cell.source, broken) - {other}}
+        grew = not callers <= broken
+        broken |= callers
+    return broken
+
+
+def nbgrader(*args, cwd):
+    """Run the real `nbgrader ARGS…` in the course folder cwd; assert it succeeds; return its output."""
+    done = release.nbgrader(*args, cwd=cwd)
+    assert done.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout + done.stderr
+
+
+def make_course(folder, names=ASSIGNMENTS):
+    """A fresh course folder with the repository's nbgrader_config.py and solutions/ of the given assignments."""
+    shutil.copy(ROOT / "nbgrader_config.py", folder)
+    for name in names:
+        shutil.copytree(ROOT / "solutions" / name, folder / "solutions" / name)
+    (folder / "autograde").mkdir()
+    return folder
+
+
+def files_under(folder):
+    """{relative path: bytes} of every file under folder, checkpoints and caches excluded."""
+    skip = (".ipynb_checkpoints", "__pycache__")
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not any(s in p.parts for s in skip)
+    }
