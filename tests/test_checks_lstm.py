@@ -157,15 +157,11 @@ def test_cell_forward_transposed_weight_says_where():
         hx = torch.cat([h_prev, x_t], dim=1)
         return hx @ params["W_f"], c_prev, None
 
-    fails(
-        checks.cell_forward_matches_torch, wrong, match=r"raised RuntimeError.*\(line \d+: return hx @ params"
-    )
+    fails(checks.cell_forward_matches_torch, wrong, match=r"raised RuntimeError.*\(line \d+: return hx @ params")
 
 
 def test_cell_forward_bad_returns_are_described():
-    fails(
-        checks.cell_forward_shapes, lambda x_t, h, c, p: None, match=r"should return 3 values .*returned None"
-    )
+    fails(checks.cell_forward_shapes, lambda x_t, h, c, p: None, match=r"should return 3 values .*returned None")
     fails(checks.cell_forward_shapes, lambda x_t, h, c, p: (h, c), match=r"returned a tuple of 2 items")
     fails(checks.cell_forward_shapes, lambda x_t, h, c, p: (h.T, c, {}), match=r"h_next: expected shape")
 
@@ -249,9 +245,7 @@ def test_cell_backward_refuses_autograd_and_bad_returns():
     def cheat(dh_next, dc_next, cache):
         torch.autograd.grad(cache["c_next"].sum(), cache["c_prev"])
 
-    fails(
-        checks.cell_backward_matches_autograd, cheat, lstm_cell_forward, match="autograd", error=ForbiddenCall
-    )
+    fails(checks.cell_backward_matches_autograd, cheat, lstm_cell_forward, match="autograd", error=ForbiddenCall)
     fails(
         checks.cell_backward_matches_autograd,
         lambda dh, dc, cache: None,
@@ -344,3 +338,24 @@ def test_highway_case_without_recurrence_is_the_forget_product():
     forgets = [torch.sigmoid(x[:, t] @ params["W_f"][:, 4:].T + params["b_f"]) for t in range(7)]
     expected = torch.diag_embed(torch.stack(forgets).prod(0))
     torch.testing.assert_close(checks.autograd_dcT_dc0(x, h0, c0, params), expected, rtol=0, atol=1e-12)
+
+
+# Lesson 04: the memory puzzle.
+SOLVED = {"f_noun": -4.0, "f_verb": 0.0, "b_f": 4.0, "i_noun": 8.0, "b_i": -4.0, "c_number": 3.0, "b_o": 2.0}
+
+
+def test_memory_puzzle_accepts_a_solution_and_fills_unmoved_sliders():
+    checks.memory_puzzle_solved(SOLVED)
+    checks.memory_puzzle_solved({k: v for k, v in SOLVED.items() if k != "f_noun"})
+
+
+def test_memory_puzzle_refuses_the_start_and_a_leaking_memory():
+    fails(checks.memory_puzzle_solved, {}, match="not solved yet: .*c = ")
+    fails(checks.memory_puzzle_solved, SOLVED | {"b_f": 0.0}, match="not solved yet: .*the cell forgets")
+    fails(checks.memory_puzzle_solved, SOLVED | {"b_o": -6.0}, match="not solved yet: .*output gate")
+
+
+def test_memory_puzzle_describes_bad_answers():
+    fails(checks.memory_puzzle_solved, None, match="should be a dict of slider values, got None")
+    fails(checks.memory_puzzle_solved, SOLVED | {"o_verb": 3.0}, match=r"unknown slider name\(s\) \['o_verb'\]")
+    fails(checks.memory_puzzle_solved, SOLVED | {"b_f": "4"}, match="b_f are not")

@@ -9,7 +9,15 @@ A learner's cache is theirs to design: backward checks build it with the learner
 import torch
 
 from gatelab import dynamics, interop
-from gatelab.checks.core import CheckFailed, describe, expect_grads, no_autograd, run_learner, tensor_problem
+from gatelab.checks.core import (
+    CheckFailed,
+    describe,
+    expect_grads,
+    no_autograd,
+    passed,
+    run_learner,
+    tensor_problem,
+)
 
 CELL_ARGS = ("x_t", "h_prev", "c_prev", "params")
 CELL_RETURNS = ("h_next", "c_next", "cache")
@@ -129,9 +137,7 @@ def _swap(params, a, b):
 
 def _x_first(params, n_x):
     """Params whose [h, x] product equals the learner's [x, h] product with the original weights."""
-    return {
-        k: torch.cat([v[:, n_x:], v[:, :n_x]], dim=1) if k.startswith("W_") else v for k, v in params.items()
-    }
+    return {k: torch.cat([v[:, n_x:], v[:, :n_x]], dim=1) if k.startswith("W_") else v for k, v in params.items()}
 
 
 def forward_mistake(x_t, h_prev, c_prev, params, h_next, c_next):
@@ -188,6 +194,7 @@ def cell_forward_shapes(lstm_cell_forward):
         problem = tensor_problem(name, out[name], h0, "(B, n_h)", values=False)
         if problem:
             raise CheckFailed(problem)
+    passed("lstm_cell_forward returns (h_next, c_next, cache), both of shape (B, n_h)")
 
 
 def cell_forward_matches_torch(lstm_cell_forward, B=4, n_x=5, n_h=3, dtype=torch.float64, seed=0):
@@ -195,6 +202,7 @@ def cell_forward_matches_torch(lstm_cell_forward, B=4, n_x=5, n_h=3, dtype=torch
     x, h0, c0, params = lstm_case(B, n_x, n_h, 1, dtype, seed)
     out = run_learner(lstm_cell_forward, (x[:, 0], h0, c0, params), CELL_ARGS, CELL_RETURNS)
     expect_cell_outputs(out, x[:, 0], h0, c0, params)
+    passed(f"lstm_cell_forward matches torch.nn.LSTMCell for B={B}, n_x={n_x}, n_h={n_h}, {dtype}")
 
 
 def cell_forward_random_cases(lstm_cell_forward, n=6):
@@ -228,9 +236,7 @@ def expect_seq_outputs(out, x, h0, c0, params, fn_name="lstm_forward"):
         fail_with_hint(f"{fn_name}: {problem}", hint)
     caches = out["caches"]
     if not isinstance(caches, (list, tuple)) or len(caches) != T:
-        raise CheckFailed(
-            f"{fn_name}: caches should be a list of the T = {T} cell caches; got {describe(caches)}"
-        )
+        raise CheckFailed(f"{fn_name}: caches should be a list of the T = {T} cell caches; got {describe(caches)}")
 
 
 def forward_matches_torch(lstm_forward, B=4, n_x=5, n_h=3, T=6, dtype=torch.float64, seed=0):
@@ -238,6 +244,7 @@ def forward_matches_torch(lstm_forward, B=4, n_x=5, n_h=3, T=6, dtype=torch.floa
     x, h0, c0, params = lstm_case(B, n_x, n_h, T, dtype, seed)
     out = run_learner(lstm_forward, (x, h0, c0, params), SEQ_ARGS, SEQ_RETURNS)
     expect_seq_outputs(out, x, h0, c0, params)
+    passed(f"lstm_forward matches torch.nn.LSTMCell step after step for B={B}, n_x={n_x}, n_h={n_h}, T={T}, {dtype}")
 
 
 def forward_random_cases(lstm_forward, n=6):
@@ -253,17 +260,24 @@ def forward_random_cases(lstm_forward, n=6):
 def memory_puzzle_solved(settings):
     """Does this slider setting make the one-unit LSTM carry the subject's number to the verb?
 
-    settings maps slider names of gl.widgets.lstm_memory_puzzle to values; the verdict (both sentences,
-    "The cat … was full" and "The cats … were full") is gatelab.dynamics.lstm_memory_verdict's.
+    settings maps slider names of gl.widgets.lstm_memory_puzzle to numbers; sliders left out keep the
+    widget's starting values. The verdict (both "The cat … was full" and "The cats … were full") is
+    gatelab.dynamics.lstm_memory_verdict's.
     """
+    from gatelab.widgets.gates import LSTM_PUZZLE_START  # the puzzle's sliders and their starting values
+
     if not isinstance(settings, dict):
         raise CheckFailed(f"the puzzle's answer should be a dict of slider values, got {describe(settings)}")
-    try:
-        solved, message = dynamics.lstm_memory_verdict(settings)
-    except (KeyError, TypeError, ValueError) as error:
-        raise CheckFailed(f"these settings cannot be read: {type(error).__name__}: {error}") from None
+    unknown = sorted(str(k) for k in settings if k not in LSTM_PUZZLE_START)
+    if unknown:
+        raise CheckFailed(f"unknown slider name(s) {unknown}; the puzzle's sliders are {', '.join(LSTM_PUZZLE_START)}")
+    not_numbers = sorted(k for k, v in settings.items() if isinstance(v, bool) or not isinstance(v, (int, float)))
+    if not_numbers:
+        raise CheckFailed(f"slider values should be numbers; {', '.join(not_numbers)} are not")
+    solved, message = dynamics.lstm_memory_verdict(LSTM_PUZZLE_START | settings)
     if not solved:
         raise CheckFailed(f"not solved yet: {message}")
+    passed(message)
 
 
 # Lesson 05: the backward passes. The learner's own forward builds the caches their backward reads.
@@ -303,15 +317,14 @@ def cell_backward_matches_autograd(
     )
     expected = autograd_cell_grads(x[:, 0], h0, c0, params, dh_next, dc_next)
     expect_grads(out["grads"], expected, CELL_DIMS, CELL_HINTS, fn_name="lstm_cell_backward")
+    passed(f"lstm_cell_backward matches torch.autograd (all 11 gradients) for B={B}, n_x={n_x}, n_h={n_h}, {dtype}")
 
 
 def cell_backward_random_cases(lstm_cell_backward, lstm_cell_forward, n=5):
     """cell_backward_matches_autograd on n random sizes in float64, B = 1 included, and once in float32."""
     for seed in range(n):
         B, n_x, n_h, _ = random_sizes(seed)
-        cell_backward_matches_autograd(
-            lstm_cell_backward, lstm_cell_forward, B, n_x, n_h, torch.float64, seed
-        )
+        cell_backward_matches_autograd(lstm_cell_backward, lstm_cell_forward, B, n_x, n_h, torch.float64, seed)
     cell_backward_matches_autograd(lstm_cell_backward, lstm_cell_forward, B=1, n_x=2, n_h=1, seed=7)
     cell_backward_matches_autograd(
         lstm_cell_backward, lstm_cell_forward, B=3, n_x=2, n_h=2, dtype=torch.float32, seed=8
@@ -335,6 +348,8 @@ def backward_matches_autograd(
     out = run_learner(lstm_backward, args, names, ("grads",), guard=no_autograd)
     expected = autograd_lstm_grads(x, h0, c0, params, dh_seq, dc)
     expect_grads(out["grads"], expected, SEQ_DIMS, SEQ_HINTS, fn_name="lstm_backward")
+    with_dc = "with dc_last" if dc_last else "without dc_last"
+    passed(f"lstm_backward matches torch.autograd for B={B}, n_x={n_x}, n_h={n_h}, T={T}, {dtype}, {with_dc}")
 
 
 def backward_random_cases(lstm_backward, lstm_forward, n=5):
@@ -344,9 +359,7 @@ def backward_random_cases(lstm_backward, lstm_forward, n=5):
         backward_matches_autograd(lstm_backward, lstm_forward, B, n_x, n_h, T, torch.float64, seed)
     backward_matches_autograd(lstm_backward, lstm_forward, B=1, n_x=2, n_h=3, T=1, seed=11)
     backward_matches_autograd(lstm_backward, lstm_forward, B=2, n_x=3, n_h=2, T=5, seed=12, dc_last=False)
-    backward_matches_autograd(
-        lstm_backward, lstm_forward, B=3, n_x=2, n_h=2, T=4, dtype=torch.float32, seed=13
-    )
+    backward_matches_autograd(lstm_backward, lstm_forward, B=3, n_x=2, n_h=2, T=4, dtype=torch.float32, seed=13)
 
 
 def highway_case(B, n_x, n_h, T, dtype, seed, recurrent):
@@ -381,14 +394,14 @@ def dcT_dc0_matches_autograd(
             if tensor_problem("J", got.transpose(1, 2), expected) is None:
                 hint = "rows and columns are swapped: row k is the dc0 that dc_last = e_k sends back"
         fail_with_hint(f"dcT_dc0: {problem}", hint)
+    kind = "gates reading h_prev" if recurrent else "gates ignoring h_prev: the forget gates' product"
+    passed(f"dcT_dc0 matches torch.autograd for B={B}, n_h={n_h}, T={T}, {dtype} ({kind})")
 
 
 def dcT_dc0_random_cases(dcT_dc0, lstm_forward, n=4):
     """dcT_dc0_matches_autograd on random sizes, with and without recurrent weights, T = 1 and B = 1 too."""
     for seed in range(n):
         B, n_x, n_h, T = random_sizes(seed)
-        dcT_dc0_matches_autograd(
-            dcT_dc0, lstm_forward, B, n_x, n_h, T, torch.float64, seed, recurrent=seed % 2 == 0
-        )
+        dcT_dc0_matches_autograd(dcT_dc0, lstm_forward, B, n_x, n_h, T, torch.float64, seed, recurrent=seed % 2 == 0)
     dcT_dc0_matches_autograd(dcT_dc0, lstm_forward, B=1, n_x=2, n_h=3, T=1, seed=11)
     dcT_dc0_matches_autograd(dcT_dc0, lstm_forward, B=2, n_x=2, n_h=2, T=30, seed=12, recurrent=False)
