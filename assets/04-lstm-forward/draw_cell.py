@@ -37,39 +37,47 @@ def color(part, component, key=None):
 def line(x1, y1, x2, y2, stroke, arrow=True, width=2.2, dash=None):
     head = f' marker-end="url(#arrow-{stroke[1:]})"' if arrow else ""
     dashes = f' stroke-dasharray="{dash}"' if dash else ""
-    return (f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="{stroke}" stroke-width="{width}"'
-            f'{dashes}{head}/>')
+    return f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="{stroke}" stroke-width="{width}"{dashes}{head}/>'
 
 
 def text(x, y, s, fill=INK, size=15, anchor="middle", weight="normal", italic=False):
     style = ' font-style="italic"' if italic else ""
-    return (f'<text x="{x}" y="{y}" fill="{fill}" font-size="{size}" text-anchor="{anchor}" '
-            f'font-weight="{weight}"{style}>{s}</text>')
+    return (
+        f'<text x="{x}" y="{y}" fill="{fill}" font-size="{size}" text-anchor="{anchor}" '
+        f'font-weight="{weight}"{style}>{s}</text>'
+    )
 
 
 def node(x, y, symbol, stroke):
     """A pointwise operation (⊙, +) drawn as a circle."""
-    return (f'<circle cx="{x}" cy="{y}" r="14" fill="#fff" stroke="{stroke}" stroke-width="2"/>'
-            + text(x, y + 6, symbol, stroke, 18))
+    return f'<circle cx="{x}" cy="{y}" r="14" fill="#fff" stroke="{stroke}" stroke-width="2"/>' + text(
+        x, y + 6, symbol, stroke, 18
+    )
 
 
 def box(x, y, label, stroke, w=56, h=34):
     """A layer: σ or tanh of W·[h_prev, x_t] + b."""
-    return (f'<rect x="{x - w / 2}" y="{y - h / 2}" width="{w}" height="{h}" rx="7" fill="#fff" '
-            f'stroke="{stroke}" stroke-width="2"/>' + text(x, y + 5, label, stroke, 15))
+    return (
+        f'<rect x="{x - w / 2}" y="{y - h / 2}" width="{w}" height="{h}" rx="7" fill="#fff" '
+        f'stroke="{stroke}" stroke-width="2"/>' + text(x, y + 5, label, stroke, 15)
+    )
 
 
 def marker(ink):
     """An arrowhead in the colour ink, used as url(#arrow-RRGGBB)."""
-    return (f'<marker id="arrow-{ink[1:]}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-            f'markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="{ink}"/></marker>')
+    return (
+        f'<marker id="arrow-{ink[1:]}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+        f'markerHeight="7" orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="{ink}"/></marker>'
+    )
 
 
 def header(width, height, title):
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'viewBox="0 0 {width} {height}" {FONT} font-size="15">\n<title>{title}</title>\n'
-            f"<defs>{''.join(marker(ink) for ink in (INK, DIM, BACK, *COLORS.values()))}</defs>\n"
-            f'<rect width="{width}" height="{height}" fill="#fff"/>\n')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" {FONT} font-size="15">\n<title>{title}</title>\n'
+        f"<defs>{''.join(marker(ink) for ink in (INK, DIM, BACK, *COLORS.values()))}</defs>\n"
+        f'<rect width="{width}" height="{height}" fill="#fff"/>\n'
+    )
 
 
 def cell_diagram(part, caption, backward=False):
@@ -77,8 +85,9 @@ def cell_diagram(part, caption, backward=False):
     c = lambda comp, key=None: color(part, comp, key)  # noqa: E731
     cell_ink = c("cell")
     out = [header(680, 370, f"LSTM cell: {caption}")]
-    out.append('<rect x="120" y="30" width="500" height="280" rx="16" fill="#f7f9fc" stroke="#9aa9bd" '
-               'stroke-width="1.5"/>')
+    out.append(
+        '<rect x="120" y="30" width="500" height="280" rx="16" fill="#f7f9fc" stroke="#9aa9bd" stroke-width="1.5"/>'
+    )
     # the cell state, along the top
     out.append(text(40, Y_C + 5, "cₜ₋₁", cell_ink))
     out.append(line(70, Y_C, X["f"] - 15, Y_C, cell_ink))
@@ -152,8 +161,16 @@ def highway(steps=4):
     """The cell state unrolled over time: the gradient flows back through one × f_t per step."""
     width, height = 140 * steps + 160, 230
     out = [header(width, height, "The gradient highway: dc_prev = dc ⊙ f_t along the cell state")]
-    out.append(text(width / 2, 24, "the gradient highway: along the cell state, each step multiplies by fₜ",
-                    INK, 14, weight="bold"))
+    out.append(
+        text(
+            width / 2,
+            24,
+            "the gradient highway: along the cell state, each step multiplies by fₜ",
+            INK,
+            14,
+            weight="bold",
+        )
+    )
     x0 = 60
     out.append(text(x0 - 25, 95, "c₀", COLORS["cell"]))
     for t in range(1, steps + 1):
@@ -170,9 +187,25 @@ def highway(steps=4):
     out.append(line(x_end - 6, 90, x_end + 20, 90, COLORS["cell"]))
     out.append(text(x_end + 40, 95, f"c{SUB[steps]}", COLORS["cell"]))
     out.append(line(x_end + 20, 60, x0, 60, BACK, width=2, dash="6 4"))
-    out.append(text(width / 2, 52, f"∂c{SUB[steps]}/∂c₀ along the highway = " + " ⊙ ".join(f"f{SUB[t]}" for t in range(steps, 0, -1)), BACK, 13, italic=True))
-    out.append(text(width / 2, 205, "no weight matrix, no squashing on this path: the factor per step is the "
-                    "forget gate itself", "#555", 12))
+    out.append(
+        text(
+            width / 2,
+            52,
+            f"∂c{SUB[steps]}/∂c₀ along the highway = " + " ⊙ ".join(f"f{SUB[t]}" for t in range(steps, 0, -1)),
+            BACK,
+            13,
+            italic=True,
+        )
+    )
+    out.append(
+        text(
+            width / 2,
+            205,
+            "no weight matrix, no squashing on this path: the factor per step is the forget gate itself",
+            "#555",
+            12,
+        )
+    )
     out.append("</svg>\n")
     return "\n".join(out)
 
@@ -190,5 +223,6 @@ if __name__ == "__main__":
     for name, (part, caption) in FIGURES.items():
         (ROOT / "assets" / name).write_text(cell_diagram(part, caption))
     (ROOT / "assets/05-lstm-backward/backward.svg").write_text(
-        cell_diagram("all", "the gradients, read backwards off the graph", backward=True))
+        cell_diagram("all", "the gradients, read backwards off the graph", backward=True)
+    )
     (ROOT / "assets/05-lstm-backward/highway.svg").write_text(highway())
