@@ -10,8 +10,17 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = ["lessons", "src", "assets", "Makefile", "pyproject.toml", "requirements.txt", "requirements-dev.txt",
-           "environment.yml", ".gitignore"]
+SHIPPED = [
+    "lessons",
+    "src",
+    "assets",
+    "Makefile",
+    "pyproject.toml",
+    "requirements.txt",
+    "requirements-dev.txt",
+    "environment.yml",
+    ".gitignore",
+]
 NEVER = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".ipynb_checkpoints")
 
 

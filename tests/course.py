@@ -3,11 +3,15 @@
 Tests discover lessons by walking solutions/, so a new lesson is covered by being added.
 """
 
+import copy
+import datetime
 import re
 import shutil
+import time
 from pathlib import Path
 
 import nbformat
+from nbclient import NotebookClient
 
 from autograde import release
 
@@ -34,7 +38,9 @@ def solution_cells(nb):
 
 def graded_cells(nb):
     """{grade_id: cell} of the autograded test cells."""
-    return {nbgrader_meta(c)["grade_id"]: c for c in nb.cells if nbgrader_meta(c).get("grade") and c.cell_type == "code"}
+    return {
+        nbgrader_meta(c)["grade_id"]: c for c in nb.cells if nbgrader_meta(c).get("grade") and c.cell_type == "code"
+    }
 
 
 def points(cell):
@@ -92,6 +98,7 @@ def nbgrader(*args, cwd):
 
 def make_course(folder, names=ASSIGNMENTS):
     """A fresh course folder with the repository's nbgrader_config.py and solutions/ of the given assignments."""
+    folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "nbgrader_config.py", folder)
     for name in names:
         shutil.copytree(ROOT / "solutions" / name, folder / "solutions" / name)
@@ -107,3 +114,32 @@ def files_under(folder):
         for p in sorted(folder.rglob("*"))
         if p.is_file() and not any(s in p.parts for s in skip)
     }
+
+
+def submission(released, source, left_as_released=()):
+    """The released notebook with every solution cell solved (from source), except those named."""
+    solutions = solution_cells(source)
+    nb = copy.deepcopy(released)
+    for cell in nb.cells:
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if nbgrader_meta(cell).get("solution") and grade_id not in left_as_released:
+            cell.source = without_markers(solutions[grade_id].source)
+    return nb
+
+
+def submit(course, assignment, student, notebooks):
+    """Place notebooks ({file name: nb}) as student's submission, the way `nbgrader collect` would."""
+    folder = course / "autograde" / "submitted" / student / assignment
+    folder.mkdir(parents=True)
+    for name, nb in notebooks.items():
+        nbformat.write(nb, folder / name)
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    (folder / "timestamp.txt").write_text(stamp)
+
+
+def execute(path):
+    """Run the notebook at path top to bottom in a real kernel (cwd: its folder); return (nb, seconds)."""
+    nb = read(path)
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    return nb, time.perf_counter() - start

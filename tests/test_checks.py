@@ -76,7 +76,9 @@ def test_gradient_check_survives_anything(got):
 
 
 def test_unpack_says_how_many_values_were_expected():
-    with pytest.raises(CheckFailed, match=r"f should return 2 values \(h_next, cache\); it returned a tuple of 3 items"):
+    with pytest.raises(
+        CheckFailed, match=r"f should return 2 values \(h_next, cache\); it returned a tuple of 3 items"
+    ):
         core.unpack((1, 2, 3), ("h_next", "cache"), "f")
     with pytest.raises(CheckFailed, match="it returned None"):
         core.unpack(None, ("h_next", "cache"), "f")

@@ -68,13 +68,15 @@ def test_params_from_a_torch_cell_compute_what_the_cell_computes(kind, rng):
 def test_torch_step_equals_the_course_equations_and_is_differentiable(kind, rng):
     params = {k: v.requires_grad_() for k, v in interop.random_params(kind, D, H, generator=rng).items()}
     x, s = torch.randn(B, D, dtype=torch.float64, generator=rng), state(kind, rng)
-    args = (s if kind == "lstm" else (s,))
+    args = s if kind == "lstm" else (s,)
     out = interop.torch_step(kind, params, x, *args)
     ref = reference_step(kind, params, x, *args)
     for a, b in zip(out if kind == "lstm" else [out], ref if kind == "lstm" else [ref], strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=1e-14)
     (out[0] if kind == "lstm" else out).sum().backward()
-    assert all(p.grad is not None and p.grad.abs().sum() > 0 for k, p in params.items()), "autograd reaches every weight"
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for k, p in params.items()), (
+        "autograd reaches every weight"
+    )
 
 
 def test_gru_bias_inside_the_reset_round_trips(rng):

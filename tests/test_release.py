@@ -37,6 +37,8 @@ def test_released_lesson_has_no_solution_and_no_hidden_test(source):
     text = released.read_text()
     for marker in MARKERS:
         assert marker not in text
-    code = {line.strip() for cell in read(released).cells if cell.cell_type == "code" for line in cell.source.splitlines()}
+    code = {
+        line.strip() for cell in read(released).cells if cell.cell_type == "code" for line in cell.source.splitlines()
+    }
     leaked = secret_lines(read(source)) & code
     assert not leaked, f"{released.name} contains lines of the solution or of hidden tests: {leaked}"

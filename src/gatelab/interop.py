@@ -137,8 +137,11 @@ def gru_torch_weights(params):
     return weights
 
 
-_STEPS = {"rnn": (nn.RNNCell, rnn_torch_weights), "gru": (nn.GRUCell, gru_torch_weights),
-          "lstm": (nn.LSTMCell, lstm_torch_weights)}
+_STEPS = {
+    "rnn": (nn.RNNCell, rnn_torch_weights),
+    "gru": (nn.GRUCell, gru_torch_weights),
+    "lstm": (nn.LSTMCell, lstm_torch_weights),
+}
 
 
 def torch_step(kind, params, x_t, h_prev, c_prev=None):

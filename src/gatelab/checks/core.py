@@ -153,7 +153,9 @@ GATELAB_DIR = str(Path(__file__).resolve().parents[1])
 def learner_line(tb):
     """' (line 7: z = ...)' for the innermost frame of the traceback tb outside installed packages and gatelab."""
     frames = [
-        f for f in traceback.extract_tb(tb) if "site-packages" not in f.filename and not f.filename.startswith(GATELAB_DIR)
+        f
+        for f in traceback.extract_tb(tb)
+        if "site-packages" not in f.filename and not f.filename.startswith(GATELAB_DIR)
     ]
     if not frames:
         return ""
@@ -211,8 +213,11 @@ def expect_unchanged(before, after, arg_names, fn_name):
 # Entry points that compute a recurrent cell for you, and those that compute gradients for you.
 RECURRENT_APIS = [
     *((getattr(torch.nn, cls), "forward") for cls in ("RNNCell", "GRUCell", "LSTMCell", "RNN", "GRU", "LSTM")),
-    *((owner, fn) for owner in (torch, torch._VF)
-      for fn in ("rnn_tanh_cell", "rnn_relu_cell", "gru_cell", "lstm_cell", "rnn_tanh", "rnn_relu", "gru", "lstm")),
+    *(
+        (owner, fn)
+        for owner in (torch, torch._VF)
+        for fn in ("rnn_tanh_cell", "rnn_relu_cell", "gru_cell", "lstm_cell", "rnn_tanh", "rnn_relu", "gru", "lstm")
+    ),
 ]
 AUTOGRAD_APIS = [
     (torch.autograd, "grad"),
