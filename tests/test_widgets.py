@@ -88,9 +88,7 @@ def test_lstm_gate_explorer_points_and_memory():
     assert png_changes(e, "c_prev", 1.5)
 
 
-@pytest.mark.parametrize(
-    ("build", "gates"), [(widgets.gru_gate_explorer, "z"), (widgets.lstm_gate_explorer, "fi")]
-)
+@pytest.mark.parametrize(("build", "gates"), [(widgets.gru_gate_explorer, "z"), (widgets.lstm_gate_explorer, "fi")])
 def test_gate_guides_lead_to_the_points(build, gates):
     """On the shared gate panel, does each gate's guide run from the a axis up to its point and across?"""
     e = build()
@@ -174,3 +172,14 @@ def test_gradient_highway_forget_bias_raises_the_line():
     low = e.artists["marker_lstm"].get_ydata()[0]
     e.sliders["b_f"].value = 5.0
     assert e.artists["marker_lstm"].get_ydata()[0] > 100 * low
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_every_slider_step_changes_the_picture(name):
+    """From the starting point, does one step of any slider (what a keypress does) change the PNG?"""
+    explorer = BUILDERS[name]()
+    for slider_name, s in explorer.sliders.items():
+        start = s.value
+        target = s.value + s.step if s.value + s.step <= s.max else s.value - s.step
+        assert png_changes(explorer, slider_name, target), slider_name
+        s.value = start

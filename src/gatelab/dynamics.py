@@ -48,15 +48,14 @@ GRU_GATES = ("z", "r", "h")  # update gate, reset gate, candidate h_tilde
 LSTM_GATES = ("f", "i", "c", "o")  # forget, input, candidate c_tilde, output
 
 
-def _sigmoid(a):
+def sigmoid(a):
+    """σ(a) of a Python float, without overflow for large |a|."""
     return 1.0 / (1.0 + math.exp(-a)) if a >= 0 else math.exp(a) / (1.0 + math.exp(a))
 
 
 def setting_names(gates):
     """Every setting a one-unit cell with these gates accepts: g_<feature>, g_h and b_g per gate g."""
-    return tuple(
-        name for g in gates for name in (*(f"{g}_{feature}" for feature in data.FEATURES), f"{g}_h", f"b_{g}")
-    )
+    return tuple(name for g in gates for name in (*(f"{g}_{feature}" for feature in data.FEATURES), f"{g}_h", f"b_{g}"))
 
 
 def sentence_params(gates, settings):
@@ -94,7 +93,7 @@ def gru_sentence_trace(settings, tokens, h0=0.0):
     drive, w_h = _input_drive(sentence_params(GRU_GATES, settings), GRU_GATES, tokens)
     trace, h = {"z": [], "r": [], "h_tilde": [], "h": []}, h0
     for a_z, a_r, a_h in zip(drive["z"], drive["r"], drive["h"], strict=True):
-        z, r = _sigmoid(a_z + w_h["z"] * h), _sigmoid(a_r + w_h["r"] * h)
+        z, r = sigmoid(a_z + w_h["z"] * h), sigmoid(a_r + w_h["r"] * h)
         h_tilde = math.tanh(a_h + w_h["h"] * r * h)
         h = z * h_tilde + (1 - z) * h
         for name, value in zip(trace, (z, r, h_tilde, h), strict=True):
@@ -112,7 +111,7 @@ def lstm_sentence_trace(settings, tokens, h0=0.0, c0=0.0):
     drive, w_h = _input_drive(sentence_params(LSTM_GATES, settings), LSTM_GATES, tokens)
     trace, h, c = {"f": [], "i": [], "c_tilde": [], "o": [], "c": [], "h": []}, h0, c0
     for a_f, a_i, a_c, a_o in zip(drive["f"], drive["i"], drive["c"], drive["o"], strict=True):
-        f, i, o = (_sigmoid(a + w_h[g] * h) for a, g in ((a_f, "f"), (a_i, "i"), (a_o, "o")))
+        f, i, o = (sigmoid(a + w_h[g] * h) for a, g in ((a_f, "f"), (a_i, "i"), (a_o, "o")))
         c_tilde = math.tanh(a_c + w_h["c"] * h)
         c = f * c + i * c_tilde
         h = o * math.tanh(c)
@@ -211,12 +210,12 @@ def lstm_memory_verdict(settings):
 HIGHWAY_WEIGHTS = {"f": (1.0, 0.5), "i": (1.0, 0.5), "c": (1.0, 0.5), "o": (1.0, 0.5)}
 
 
-def _lstm_unit_step(x_t, h_prev, c_prev, b_f, weights, sigmoid, tanh):
+def _lstm_unit_step(x_t, h_prev, c_prev, b_f, weights, sigma, tanh):
     """(f, c, h) of one step of the one-unit LSTM with the given per-gate (w_x, w_h) weights.
 
-    Works on floats (sigmoid=_sigmoid, tanh=math.tanh) and, elementwise, on tensors (torch's)."""
+    Works on floats (sigma=sigmoid, tanh=math.tanh) and, elementwise, on tensors (torch.sigmoid, torch.tanh)."""
     pre = {g: w_x * x_t + w_h * h_prev for g, (w_x, w_h) in weights.items()}
-    f, i, o = sigmoid(pre["f"] + b_f), sigmoid(pre["i"]), sigmoid(pre["o"])
+    f, i, o = sigma(pre["f"] + b_f), sigma(pre["i"]), sigma(pre["o"])
     c = f * c_prev + i * tanh(pre["c"])
     return f, c, o * tanh(c)
 
@@ -234,7 +233,7 @@ def one_unit_lstm_cell_gradients(b_f, x, weights=None, c0=0.5, h0=0.0, through_h
     for x_t in x.tolist():
         c_prev.append(c)
         h_prev.append(h)
-        _, c, h = _lstm_unit_step(x_t, h, c, b_f, weights, _sigmoid, math.tanh)
+        _, c, h = _lstm_unit_step(x_t, h, c, b_f, weights, sigmoid, math.tanh)
     c_prev = torch.tensor(c_prev, dtype=torch.float64).requires_grad_(True)
     h_prev = torch.tensor(h_prev, dtype=torch.float64).requires_grad_(True)
     f, c, h = _lstm_unit_step(x, h_prev, c_prev, b_f, weights, torch.sigmoid, torch.tanh)

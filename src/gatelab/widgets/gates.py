@@ -6,7 +6,7 @@ gates and memory token by token, for "The cat …" and "The cats …"). The numb
 functions in gatelab.dynamics; the views only draw them.
 """
 
-import math
+import functools
 
 from matplotlib.lines import Line2D
 
@@ -16,8 +16,17 @@ from gatelab.widgets.live import Explorer, LiveFigure, slider
 
 A_RANGE = (-10.0, 10.0)  # pre-activations shown on the gate panel; points beyond sit at its edge
 SENTENCE_COLORS = {"cat": "C0", "cats": "C1"}
-SERIES_LABELS = {"z": "$z_t$", "h": "$h_t$", "h_tilde": r"$\tilde{h}_t$", "f": "$f_t$", "i": "$i_t$",
-                 "c": "$c_t$", "o": "$o_t$", "c_tilde": r"$\tilde{c}_t$", "r": "$r_t$"}
+SERIES_LABELS = {
+    "z": "$z_t$",
+    "h": "$h_t$",
+    "h_tilde": r"$\tilde{h}_t$",
+    "f": "$f_t$",
+    "i": "$i_t$",
+    "c": "$c_t$",
+    "o": "$o_t$",
+    "c_tilde": r"$\tilde{c}_t$",
+    "r": "$r_t$",
+}
 GOOD, BAD = "#27ae60", "#c0392b"
 
 
@@ -38,11 +47,11 @@ class GatePanel:
                 ax.plot([], [], ":", color=color, lw=1.2)[0],
             )
             self.artists[f"point_{g}"], self.artists[f"guide_{g}"] = point, guide
-        ax.legend(loc="upper left", fontsize=9, frameon=False)
+        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(gates), fontsize=9, frameon=False)
 
     def show(self, g, a):
         """Put gate g's point at pre-activation a (clipped to the panel); returns the gate value σ(a)."""
-        value = 1.0 / (1.0 + math.exp(-a))
+        value = dynamics.sigmoid(a)
         shown = min(max(a, A_RANGE[0]), A_RANGE[1])
         self.artists[f"point_{g}"].set_data([shown], [value])
         self.artists[f"guide_{g}"].set_data([shown, shown, A_RANGE[0]], [-0.04, value, value])
@@ -58,7 +67,7 @@ class MixBars:
         Registers the bars as artists bar_0, bar_1, … (their values go in the status text: drawing
         text on every move would cost more than the bars themselves)."""
         ax.set(xlim=(-0.6, len(labels) - 0.4), ylim=(-lim, lim), ylabel="value")
-        ax.set_xticks(range(len(labels)), labels, fontsize=11)
+        ax.set_xticks(range(len(labels)), labels, fontsize=10)
         ax.axhline(0.0, color="0.3", lw=0.8)
         ax.grid(True, axis="y", alpha=0.3)
         self.lim = lim
@@ -90,8 +99,8 @@ def gru_gate_explorer(w_x=2.0, w_h=0.0, b=0.0, x=1.0, h_prev=-0.5, h_tilde=0.8):
     h_tilde (the candidate). Left: the sigmoid with the operating point (artist "point"); right: bars
     h_prev, (1 − z)·h_prev, h_tilde, z·h_tilde and h_next = z·h_tilde + (1 − z)·h_prev.
     """
-    live = LiveFigure(figsize=(8.4, 3.2), css_class="gl-gru-gate-figure")
-    ax_gate, ax_mix = live.fig.subplots(1, 2, width_ratios=(1, 1.15))
+    live = LiveFigure(figsize=(7.4, 2.8), css_class="gl-gru-gate-figure")
+    ax_gate, ax_mix = live.fig.subplots(1, 2, width_ratios=(1, 1.3))
     panel = GatePanel(live, ax_gate, {"z": ("C2", "z, the update gate")})
     labels = (r"$h_{prev}$", r"$(1-z)\,h_{prev}$", r"$\tilde{h}$", r"$z\,\tilde{h}$", r"$h_{next}$")
     bars = MixBars(live, ax_mix, labels, ("C7", "C7", "C1", "C1", "C0"), 1.1)
@@ -119,7 +128,7 @@ def gru_gate_explorer(w_x=2.0, w_h=0.0, b=0.0, x=1.0, h_prev=-0.5, h_tilde=0.8):
 
 
 def lstm_gate_explorer(
-    w_fx=2.0, w_fh=0.0, b_f=1.0, w_ix=-2.0, w_ih=0.0, b_i=0.0, x=1.0, h_prev=0.0, c_prev=1.5, c_tilde=-0.8
+    w_fx=2.0, w_fh=1.0, b_f=0.5, w_ix=-2.0, w_ih=0.0, b_i=0.0, x=1.0, h_prev=0.5, c_prev=1.5, c_tilde=-0.8
 ):
     """The LSTM's forget and input gates of one unit, and the memory c_t = f·c_prev + i·c_tilde.
 
@@ -127,8 +136,8 @@ def lstm_gate_explorer(
     gate i, likewise), x (x_t), h_prev, c_prev and c_tilde (the candidate). Left: the sigmoid with both
     operating points (artists "point_f", "point_i"); right: bars c_prev, f·c_prev, c_tilde, i·c_tilde, c_t.
     """
-    live = LiveFigure(figsize=(8.4, 3.2), css_class="gl-lstm-gate-figure")
-    ax_gate, ax_mix = live.fig.subplots(1, 2, width_ratios=(1, 1.15))
+    live = LiveFigure(figsize=(7.4, 2.8), css_class="gl-lstm-gate-figure")
+    ax_gate, ax_mix = live.fig.subplots(1, 2, width_ratios=(1, 1.3))
     panel = GatePanel(live, ax_gate, {"f": ("C3", "f, the forget gate"), "i": ("C2", "i, the input gate")})
     labels = (r"$c_{prev}$", r"$f\,c_{prev}$", r"$\tilde{c}$", r"$i\,\tilde{c}$", r"$c_t$")
     bars = MixBars(live, ax_mix, labels, ("C7", "C3", "C1", "C2", "C0"), 3.1)
@@ -173,7 +182,7 @@ class SentenceReader:
         s, v, _ = data.subject_and_verb(tokens[0])
         labels = [a if a == b else f"{a}\n{b}" for a, b in zip(*tokens, strict=True)]
         axes = live.fig.subplots(len(panels), 1, sharex=True)
-        self.artists = {}
+        self.artists, self.lines = {}, []  # lines: (series, sentence) of each artist, in order
         for ax, (ylabel, ylim, series, levels) in zip(axes, panels, strict=True):
             ax.set(ylim=ylim, xlim=(-0.4, len(labels) - 0.6), ylabel=ylabel)
             ax.axvspan(s - 0.2, v + 0.2, color="#fdebd0", lw=0, zorder=0)
@@ -183,9 +192,17 @@ class SentenceReader:
                 ax.axhline(level, color="0.6", lw=0.8, ls="--", zorder=0)
             for key, style in series.items():
                 for k, name in enumerate(pair):  # the first drawn wider, so it shows where the two coincide
+                    self.lines.append((key, name))
                     self.artists[f"{key}_{name}"] = live.animate(
-                        ax.plot(range(len(labels)), [0.0] * len(labels), style, marker="o", ms=5 - 1.5 * k,
-                                color=SENTENCE_COLORS.get(name, "C2"), lw=3.0 - 1.4 * k)[0]
+                        ax.plot(
+                            range(len(labels)),
+                            [0.0] * len(labels),
+                            style,
+                            marker="o",
+                            ms=5 - 1.5 * k,
+                            color=SENTENCE_COLORS.get(name, "C2"),
+                            lw=3.0 - 1.4 * k,
+                        )[0]
                     )
             _reader_legend(ax, series, pair if ax is axes[0] else ())
         axes[-1].set_xticks(range(len(labels)), labels, fontsize=9)
@@ -193,8 +210,7 @@ class SentenceReader:
 
     def show(self, traces):
         """traces: sentence name -> the cell's trace (dict of (T,) tensors); updates every line."""
-        for key, line in self.artists.items():
-            series, name = key.rsplit("_", 1)
+        for (series, name), line in zip(self.lines, self.artists.values(), strict=True):
             line.set_ydata(traces[name][series].numpy())
 
 
@@ -219,7 +235,7 @@ def _check_start(start, defaults):
 
 def _sentence_explorer(trace, verdict, panels, start, css_class, pair=dynamics.PUZZLE_PAIR):
     """An Explorer: weight sliders (start: name -> value) on a one-unit cell reading the pair."""
-    live = LiveFigure(figsize=(8.4, 2.2 * len(panels) + 0.4), css_class=css_class)
+    live = LiveFigure(figsize=(7.2, 1.8 * len(panels) + 0.3), css_class=css_class)
     reader = SentenceReader(live, panels, pair)
 
     def draw(**settings):
@@ -233,8 +249,15 @@ def _sentence_explorer(trace, verdict, panels, start, css_class, pair=dynamics.P
 # Starting values: plausible, and not a solution (the memory leaks after the noun).
 GRU_SENTENCE_START = {"z_noun": 1.0, "z_verb": 1.0, "z_h": 0.0, "b_z": 0.0, "h_number": 1.0, "h_h": 0.0}
 LSTM_PUZZLE_START = {
-    "f_noun": 0.0, "f_verb": -2.0, "f_h": 0.0, "b_f": 0.0,
-    "i_noun": 1.0, "i_h": 0.0, "b_i": 0.0, "c_number": 1.0, "b_o": 0.0,
+    "f_noun": 0.0,
+    "f_verb": -2.0,
+    "f_h": 0.0,
+    "b_f": 0.0,
+    "i_noun": 1.0,
+    "i_h": 0.0,
+    "b_i": 0.0,
+    "c_number": 1.0,
+    "b_o": 0.0,
 }
 
 
@@ -286,8 +309,13 @@ HIGHWAY_INPUT_SCALE = 0.5
 def _highway_axes(live, T):
     """The gradient highway's log-scale axes; returns its moving artists by name."""
     ax = live.fig.add_subplot()
-    ax.set(yscale="log", ylim=HIGHWAY_Y_RANGE, xlim=(0, HIGHWAY_T_MAX + 1), xlabel="time step t",
-           ylabel="gradient w.r.t. the first state")
+    ax.set(
+        yscale="log",
+        ylim=HIGHWAY_Y_RANGE,
+        xlim=(0, HIGHWAY_T_MAX + 1),
+        xlabel="time step t",
+        ylabel="gradient w.r.t. the first state",
+    )
     ax.axhspan(HIGHWAY_Y_RANGE[0], 1e-3, color="#f5b7b1", alpha=0.35, lw=0)
     ax.grid(True, which="major", alpha=0.3)
     dc, dh = r"$\partial c_t/\partial c_0$", r"$|\partial h_t/\partial h_0|$"
@@ -316,14 +344,21 @@ def gradient_highway(b_f=1.0, T=40, w=0.9):
     """
     x = dynamics.one_unit_rnn_inputs(HIGHWAY_T_MAX, HIGHWAY_INPUT_SCALE)
     t_all = range(1, HIGHWAY_T_MAX + 1)
-    live = LiveFigure(figsize=(8.4, 3.4), css_class="gl-gradient-highway-figure")
+    live = LiveFigure(figsize=(7.6, 3.0), css_class="gl-gradient-highway-figure")
     artists = _highway_axes(live, T)
     floor = HIGHWAY_Y_RANGE[0] / 10  # log scale: values that underflow sit just off the panel
 
-    def draw(b_f, w, T):
+    @functools.lru_cache(maxsize=128)  # moving T alone recomputes nothing
+    def lstm(b_f):
         f, dc = dynamics.one_unit_lstm_cell_gradients(b_f, x)
-        _, dc_all = dynamics.one_unit_lstm_cell_gradients(b_f, x, through_h=True)
-        _, dh = dynamics.one_unit_rnn_gradients(w, x)
+        return f, dc, dynamics.one_unit_lstm_cell_gradients(b_f, x, through_h=True)[1]
+
+    @functools.lru_cache(maxsize=128)
+    def rnn(w):
+        return dynamics.one_unit_rnn_gradients(w, x)[1]
+
+    def draw(b_f, w, T):
+        (f, dc, dc_all), dh = lstm(b_f), rnn(w)
         product = f.cumprod(0)
         for name, values in (("lstm", dc), ("product", product), ("lstm_all", dc_all.abs()), ("rnn", dh)):
             artists[name].set_data(t_all, values.clamp_min(floor).numpy())
