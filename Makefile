@@ -26,7 +26,7 @@ lab: setup
 
 ## test: set up, lint, and run the whole test suite (what CI runs)
 test: setup lint
-	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) --durations=15 $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check src tests solutions autograde bench nbgrader_config.py

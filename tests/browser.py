@@ -11,6 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from playwright.sync_api import TimeoutError
+
 from autograde.release import release
 from tests.course import ROOT
 
@@ -110,6 +112,12 @@ def error_outputs(page):
     return page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').all_inner_texts()
 
 
+def slider_label(handle):
+    """The description of the slider a handle belongs to."""
+    slider = handle.locator("xpath=ancestor::div[contains(@class, 'widget-slider')][1]")
+    return slider.locator(".widget-label").first.inner_text()
+
+
 def move_slider(page, explorer, handle):
     """Press an arrow key on a slider's handle; wait until the explorer's figure is redrawn; return the ms taken."""
     figure = explorer.locator("img").first.element_handle()
@@ -118,5 +126,9 @@ def move_slider(page, explorer, handle):
     handle.focus()
     start = time.perf_counter()
     page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
-    page.wait_for_function("([img, src]) => img.src !== src && img.complete", arg=[figure, before], timeout=10_000)
+    try:
+        page.wait_for_function("([img, src]) => img.src !== src && img.complete", arg=[figure, before], timeout=10_000)
+    except TimeoutError as error:
+        now = handle.get_attribute("aria-valuenow")
+        raise AssertionError(f"slider {slider_label(handle)!r} (now {now}) did not redraw its figure") from error
     return 1000 * (time.perf_counter() - start)

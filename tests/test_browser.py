@@ -26,7 +26,7 @@ from tests.course import ROOT, SOLUTION_NOTEBOOKS
 
 WIDGET_NOTEBOOKS = [p for p in SOLUTION_NOTEBOOKS if "gl.widgets." in p.read_text()]
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.slow
 
 if not CHROMIUM.exists():
     if os.environ.get("CI"):
@@ -38,7 +38,7 @@ if not CHROMIUM.exists():
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
 
-# Session scope: under xdist, module-scoped fixtures can be set up again between tests of a group.
+# Session scope: each xdist worker that runs browser tests starts one server, not one per test.
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory):
     """A JupyterLab server on loopback over a copy of the course (with its gradebook); yields its URL."""

@@ -31,6 +31,7 @@ class LiveFigure:
         """Register artists that change on every update; returns them (one, or a tuple)."""
         for artist in artists:
             artist.set_animated(True)
+            artist.set_snap(False)  # antialiased sub-pixel positions: every change of the data shows
         self.moving += artists
         return artists[0] if len(artists) == 1 else artists
 
