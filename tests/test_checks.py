@@ -153,3 +153,17 @@ def test_describe_covers_what_learners_return():
     assert core.describe({"b": 1, "a": 2}) == "a dict with keys ['a', 'b']"
     assert core.describe(3.5) == "the number 3.5"
     assert core.describe(object()) == "an object of type object"
+
+
+def test_in_a_notebook_a_failed_check_shows_its_feedback_without_a_traceback():
+    from nbclient import NotebookClient
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    cells = ["import gatelab as gl", "gl.checks.start.gate_matches_torch(lambda h, x, W, b: h)", "print('next')"]
+    nb = new_notebook(cells=[new_code_cell(c) for c in cells])
+    NotebookClient(nb, kernel_name="python3", allow_errors=True).execute()
+    (error,) = nb.cells[1].outputs
+    assert error.output_type == "error" and error.ename == "CheckFailed", "still an error: nbgrader scores it 0"
+    assert error.evalue.startswith("gate: max error")
+    assert "gatelab" not in "".join(error.traceback), "no frames from inside gatelab"
+    assert nb.cells[2].outputs[0].text == "next\n"

@@ -12,6 +12,7 @@ from gatelab.checks.core import (
     describe,
     expect_close,
     expect_grads,
+    install_feedback_display,
     no_autograd,
     no_recurrent_apis,
     passed,
@@ -19,6 +20,8 @@ from gatelab.checks.core import (
     tensor_problem,
     unpack,
 )
+
+install_feedback_display()
 
 __all__ = [
     "CheckFailed",

@@ -26,6 +26,26 @@ class ForbiddenCall(CheckFailed):
     """The learner's function called an API the exercise asks them to write themselves."""
 
 
+def show_feedback_only(shell, etype, value, tb, tb_offset=None):
+    """IPython's handler for a failed check: show its message alone, not a traceback through gatelab.
+
+    The cell still ends in an error, so nbgrader scores it 0 and JupyterLab's Run All stops there.
+    """
+    shell.showtraceback((etype, value, tb), exception_only=True)
+    return []
+
+
+def install_feedback_display():
+    """Inside IPython (a notebook's kernel), show failed checks as their feedback alone."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.set_custom_exc((CheckFailed,), show_feedback_only)
+
+
 def describe(obj):
     """A short description of any object, for feedback: 'a tensor of shape (4, 3) and dtype float32'."""
     if obj is None:
