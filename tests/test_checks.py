@@ -167,3 +167,19 @@ def test_in_a_notebook_a_failed_check_shows_its_feedback_without_a_traceback():
     assert error.evalue.startswith("gate: max error")
     assert "gatelab" not in "".join(error.traceback), "no frames from inside gatelab"
     assert nb.cells[2].outputs[0].text == "next\n"
+
+
+def test_the_hidden_tests_sizes_are_small_and_include_a_batch_of_one_and_a_single_step():
+    cases = core.RANDOM_CASES
+    assert all(1 <= B <= 5 and 1 <= n_x <= 6 and 1 <= n_h <= 6 and 1 <= T <= 8 for B, n_x, n_h, T, _ in cases)
+    assert any(B == 1 and T == 1 for B, _, _, T, _ in cases) and any(B == 1 and T > 1 for B, _, _, T, _ in cases)
+    assert len({seed for *_, seed in cases}) == len(cases)
+
+
+def test_on_random_cases_runs_a_check_at_every_size_and_dtype():
+    calls = []
+    core.on_random_cases(lambda *args, **kw: calls.append((args, kw)), "fn", sequence=True, extra=1)
+    assert len(calls) == 2 * len(core.RANDOM_CASES)
+    (args, kw) = calls[0]
+    assert args[0] == "fn" and len(args) == 7 and kw == {"extra": 1}
+    assert {args[5] for args, _ in calls} == {torch.float64, torch.float32}

@@ -26,6 +26,29 @@ class ForbiddenCall(CheckFailed):
     """The learner's function called an API the exercise asks them to write themselves."""
 
 
+def random_sizes(seed):
+    """(B, n_x, n_h, T), seeded, from small ranges: B ≤ 5, n_x ≤ 6, n_h ≤ 6, T ≤ 8."""
+    g = torch.Generator().manual_seed(1000 + seed)
+    B, n_x, n_h, T = (int(torch.randint(1, hi, (), generator=g)) for hi in (6, 7, 7, 9))
+    return B, n_x, n_h, T
+
+
+# The hidden tests' sizes (B, n_x, n_h, T, seed): random ones, then a batch of one with a single step,
+# a batch of one with several steps.
+RANDOM_CASES = [(*random_sizes(seed), seed) for seed in range(5)] + [(1, 2, 1, 1, 97), (1, 3, 2, 7, 98)]
+
+
+def on_random_cases(check, *fns, sequence=False, dtypes=(torch.float64, torch.float32), **options):
+    """Run check(*fns, B, n_x, n_h, [T,] dtype, seed, **options) at every size of RANDOM_CASES and dtype.
+
+    sequence: the check also takes T (a sequence check); options go to every call.
+    """
+    for B, n_x, n_h, T, seed in RANDOM_CASES:
+        sizes = (B, n_x, n_h, T) if sequence else (B, n_x, n_h)
+        for dtype in dtypes:
+            check(*fns, *sizes, dtype, seed, **options)
+
+
 def show_feedback_only(shell, etype, value, tb, tb_offset=None):
     """IPython's handler for a failed check: show its message alone, not a traceback through gatelab.
 

@@ -19,6 +19,7 @@ from gatelab.checks.core import (
     expect_close,
     expect_grads,
     no_autograd,
+    on_random_cases,
     run_learner,
     tensor_problem,
 )
@@ -130,16 +131,6 @@ def gru_case(B=4, n_x=5, n_h=3, T=6, dtype=torch.float64, seed=0, reset_after=Fa
     return x, h0, params
 
 
-def random_sizes(seed):
-    """(B, n_x, n_h, T) drawn from small ranges, B = 1 and T = 1 included now and then."""
-    g = torch.Generator().manual_seed(2000 + seed)
-    B, n_x, n_h, T = (int(torch.randint(1, hi, (), generator=g)) for hi in (6, 7, 7, 7))
-    return B, n_x, n_h, T
-
-
-RANDOM_CASES = [(*random_sizes(seed), seed) for seed in range(4)] + [(1, 3, 2, 1, 97), (1, 1, 1, 1, 98)]
-
-
 def _with(params, **changes):
     """A copy of params with some entries replaced."""
     return {**params, **changes}
@@ -233,10 +224,8 @@ def cell_forward_values(gru_cell_forward, B=4, n_x=5, n_h=3, dtype=torch.float64
 
 
 def cell_forward_random_cases(gru_cell_forward):
-    """cell_forward_values on random sizes (B = 1 included), in float64 and float32."""
-    for B, n_x, n_h, _, seed in RANDOM_CASES:
-        for dtype in (torch.float64, torch.float32):
-            cell_forward_values(gru_cell_forward, B, n_x, n_h, dtype, seed)
+    """cell_forward_values at random sizes (B = 1 included), in float64 and float32."""
+    on_random_cases(cell_forward_values, gru_cell_forward)
 
 
 def forward_values(gru_forward, B=4, n_x=5, n_h=3, T=6, dtype=torch.float64, seed=0):
@@ -267,10 +256,8 @@ def forward_values(gru_forward, B=4, n_x=5, n_h=3, T=6, dtype=torch.float64, see
 
 
 def forward_random_cases(gru_forward):
-    """forward_values on random sizes (B = 1 and T = 1 included), in float64 and float32."""
-    for B, n_x, n_h, T, seed in RANDOM_CASES:
-        for dtype in (torch.float64, torch.float32):
-            forward_values(gru_forward, B, n_x, n_h, T, dtype, seed)
+    """forward_values at random sizes (B = 1 and T = 1 included), in float64 and float32."""
+    on_random_cases(forward_values, gru_forward, sequence=True)
 
 
 def reset_after_values(gru_cell_forward_reset_after, B=4, n_x=5, n_h=3, dtype=torch.float64, seed=0):
@@ -283,10 +270,8 @@ def reset_after_values(gru_cell_forward_reset_after, B=4, n_x=5, n_h=3, dtype=to
 
 
 def reset_after_random_cases(gru_cell_forward_reset_after):
-    """reset_after_values against torch.nn.GRUCell on random sizes (B = 1 included), float64 and float32."""
-    for B, n_x, n_h, _, seed in RANDOM_CASES:
-        for dtype in (torch.float64, torch.float32):
-            reset_after_values(gru_cell_forward_reset_after, B, n_x, n_h, dtype, seed)
+    """reset_after_values at random sizes (B = 1 included), in float64 and float32."""
+    on_random_cases(reset_after_values, gru_cell_forward_reset_after)
 
 
 # ---------------------------------------------------------------- lesson 03: backward
@@ -368,10 +353,8 @@ def cell_backward_grads(gru_cell_backward, gru_cell_forward, B=4, n_x=5, n_h=3, 
 
 
 def cell_backward_random_cases(gru_cell_backward, gru_cell_forward):
-    """cell_backward_grads on random sizes (B = 1 included), in float64 and float32."""
-    for B, n_x, n_h, _, seed in RANDOM_CASES:
-        for dtype in (torch.float64, torch.float32):
-            cell_backward_grads(gru_cell_backward, gru_cell_forward, B, n_x, n_h, dtype, seed)
+    """cell_backward_grads at random sizes (B = 1 included), in float64 and float32."""
+    on_random_cases(cell_backward_grads, gru_cell_backward, gru_cell_forward)
 
 
 def backward_grads(gru_backward, gru_cell_forward, B=4, n_x=5, n_h=3, T=5, dtype=torch.float64, seed=0):
@@ -392,10 +375,8 @@ def backward_grads(gru_backward, gru_cell_forward, B=4, n_x=5, n_h=3, T=5, dtype
 
 
 def backward_random_cases(gru_backward, gru_cell_forward):
-    """backward_grads on random sizes (B = 1 and T = 1 included), in float64 and float32."""
-    for B, n_x, n_h, T, seed in RANDOM_CASES:
-        for dtype in (torch.float64, torch.float32):
-            backward_grads(gru_backward, gru_cell_forward, B, n_x, n_h, T, dtype, seed)
+    """backward_grads at random sizes (B = 1 and T = 1 included), in float64 and float32."""
+    on_random_cases(backward_grads, gru_backward, gru_cell_forward, sequence=True)
 
 
 # ---------------------------------------------------------------- lesson 02: the latch puzzle

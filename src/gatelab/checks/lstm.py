@@ -14,6 +14,7 @@ from gatelab.checks.core import (
     describe,
     expect_grads,
     no_autograd,
+    on_random_cases,
     passed,
     run_learner,
     tensor_problem,
@@ -63,13 +64,6 @@ def lstm_case(B=4, n_x=5, n_h=3, T=6, dtype=torch.float64, seed=0):
     c0 = torch.randn(B, n_h, dtype=dtype, generator=g)
     params = interop.random_params("lstm", n_x, n_h, dtype, g, scale=0.8)
     return x, h0, c0, params
-
-
-def random_sizes(seed):
-    """(B, n_x, n_h, T) drawn from small ranges, B = 1 and T = 1 included now and then."""
-    g = torch.Generator().manual_seed(2000 + seed)
-    B, n_x, n_h, T = (int(torch.randint(1, hi, (), generator=g)) for hi in (6, 7, 7, 9))
-    return B, n_x, n_h, T
 
 
 def upstream(shape_like, seed, scale=1.0):
@@ -208,13 +202,9 @@ def cell_forward_matches_torch(lstm_cell_forward, B=4, n_x=5, n_h=3, dtype=torch
     passed(f"lstm_cell_forward matches torch.nn.LSTMCell for B={B}, n_x={n_x}, n_h={n_h}, {dtype}")
 
 
-def cell_forward_random_cases(lstm_cell_forward, n=6):
-    """cell_forward_matches_torch on n random sizes, in float64 and float32, B = 1 included."""
-    for seed in range(n):
-        B, n_x, n_h, _ = random_sizes(seed)
-        for dtype in (torch.float64, torch.float32):
-            cell_forward_matches_torch(lstm_cell_forward, B, n_x, n_h, dtype, seed)
-    cell_forward_matches_torch(lstm_cell_forward, B=1, n_x=2, n_h=1, seed=7)
+def cell_forward_random_cases(lstm_cell_forward):
+    """cell_forward_matches_torch at random sizes (B = 1 included), in float64 and float32."""
+    on_random_cases(cell_forward_matches_torch, lstm_cell_forward)
 
 
 def expect_seq_outputs(out, x, h0, c0, params, fn_name="lstm_forward"):
@@ -250,14 +240,9 @@ def forward_matches_torch(lstm_forward, B=4, n_x=5, n_h=3, T=6, dtype=torch.floa
     passed(f"lstm_forward matches torch.nn.LSTMCell step after step for B={B}, n_x={n_x}, n_h={n_h}, T={T}, {dtype}")
 
 
-def forward_random_cases(lstm_forward, n=6):
-    """forward_matches_torch on n random sizes, float64 and float32, with B = 1 and T = 1 included."""
-    for seed in range(n):
-        B, n_x, n_h, T = random_sizes(seed)
-        for dtype in (torch.float64, torch.float32):
-            forward_matches_torch(lstm_forward, B, n_x, n_h, T, dtype, seed)
-    forward_matches_torch(lstm_forward, B=1, n_x=2, n_h=3, T=1, seed=8)
-    forward_matches_torch(lstm_forward, B=1, n_x=3, n_h=2, T=7, dtype=torch.float32, seed=9)
+def forward_random_cases(lstm_forward):
+    """forward_matches_torch at random sizes (B = 1 and T = 1 included), in float64 and float32."""
+    on_random_cases(forward_matches_torch, lstm_forward, sequence=True)
 
 
 def memory_puzzle_solved(settings):
@@ -339,15 +324,9 @@ def cell_backward_matches_autograd(
     passed(f"lstm_cell_backward matches torch.autograd (all 11 gradients) for B={B}, n_x={n_x}, n_h={n_h}, {dtype}")
 
 
-def cell_backward_random_cases(lstm_cell_backward, lstm_cell_forward, n=5):
-    """cell_backward_matches_autograd on n random sizes in float64, B = 1 included, and once in float32."""
-    for seed in range(n):
-        B, n_x, n_h, _ = random_sizes(seed)
-        cell_backward_matches_autograd(lstm_cell_backward, lstm_cell_forward, B, n_x, n_h, torch.float64, seed)
-    cell_backward_matches_autograd(lstm_cell_backward, lstm_cell_forward, B=1, n_x=2, n_h=1, seed=7)
-    cell_backward_matches_autograd(
-        lstm_cell_backward, lstm_cell_forward, B=3, n_x=2, n_h=2, dtype=torch.float32, seed=8
-    )
+def cell_backward_random_cases(lstm_cell_backward, lstm_cell_forward):
+    """cell_backward_matches_autograd at random sizes (B = 1 included), in float64 and float32."""
+    on_random_cases(cell_backward_matches_autograd, lstm_cell_backward, lstm_cell_forward)
 
 
 def backward_matches_autograd(
@@ -371,14 +350,10 @@ def backward_matches_autograd(
     passed(f"lstm_backward matches torch.autograd for B={B}, n_x={n_x}, n_h={n_h}, T={T}, {dtype}, {with_dc}")
 
 
-def backward_random_cases(lstm_backward, lstm_forward, n=5):
-    """backward_matches_autograd on random float64 sizes (T = 1, B = 1 included), without dc_last, float32."""
-    for seed in range(n):
-        B, n_x, n_h, T = random_sizes(seed)
-        backward_matches_autograd(lstm_backward, lstm_forward, B, n_x, n_h, T, torch.float64, seed)
-    backward_matches_autograd(lstm_backward, lstm_forward, B=1, n_x=2, n_h=3, T=1, seed=11)
+def backward_random_cases(lstm_backward, lstm_forward):
+    """backward_matches_autograd at random sizes (B = 1, T = 1 included), float64 and float32; once without dc_last."""
+    on_random_cases(backward_matches_autograd, lstm_backward, lstm_forward, sequence=True)
     backward_matches_autograd(lstm_backward, lstm_forward, B=2, n_x=3, n_h=2, T=5, seed=12, dc_last=False)
-    backward_matches_autograd(lstm_backward, lstm_forward, B=3, n_x=2, n_h=2, T=4, dtype=torch.float32, seed=13)
 
 
 def highway_case(B, n_x, n_h, T, dtype, seed, recurrent):
@@ -417,10 +392,7 @@ def dcT_dc0_matches_autograd(
     passed(f"dcT_dc0 matches torch.autograd for B={B}, n_h={n_h}, T={T}, {dtype} ({kind})")
 
 
-def dcT_dc0_random_cases(dcT_dc0, lstm_forward, n=4):
-    """dcT_dc0_matches_autograd on random sizes, with and without recurrent weights, T = 1 and B = 1 too."""
-    for seed in range(n):
-        B, n_x, n_h, T = random_sizes(seed)
-        dcT_dc0_matches_autograd(dcT_dc0, lstm_forward, B, n_x, n_h, T, torch.float64, seed, recurrent=seed % 2 == 0)
-    dcT_dc0_matches_autograd(dcT_dc0, lstm_forward, B=1, n_x=2, n_h=3, T=1, seed=11)
-    dcT_dc0_matches_autograd(dcT_dc0, lstm_forward, B=2, n_x=2, n_h=2, T=30, seed=12, recurrent=False)
+def dcT_dc0_random_cases(dcT_dc0, lstm_forward):
+    """dcT_dc0_matches_autograd at random sizes (B = 1 and T = 1 included), with recurrent weights and without."""
+    for recurrent in (True, False):
+        on_random_cases(dcT_dc0_matches_autograd, dcT_dc0, lstm_forward, sequence=True, recurrent=recurrent)

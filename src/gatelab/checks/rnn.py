@@ -7,7 +7,7 @@ gatelab.interop) for the forward and torch.autograd for the gradient.
 import torch
 
 from gatelab import interop
-from gatelab.checks.core import expect_close, no_autograd, passed, run_learner
+from gatelab.checks.core import expect_close, no_autograd, on_random_cases, passed, run_learner
 
 CELL_ARGS = ("x_t", "h_prev", "params")
 
@@ -19,13 +19,6 @@ def rnn_case(B=4, n_x=5, n_h=3, T=6, dtype=torch.float64, seed=0):
     h0 = torch.randn(B, n_h, dtype=dtype, generator=g).tanh()
     params = interop.random_params("rnn", n_x, n_h, dtype, g, scale=0.8)
     return x, h0, params
-
-
-def random_sizes(seed):
-    """(B, n_x, n_h, T) drawn from small ranges, B = 1 and T = 1 included now and then."""
-    g = torch.Generator().manual_seed(1000 + seed)
-    B, n_x, n_h, T = (int(torch.randint(1, hi, (), generator=g)) for hi in (6, 7, 7, 9))
-    return B, n_x, n_h, T
 
 
 def torch_rnn_states(x, h0, params):
@@ -56,13 +49,9 @@ def cell_forward_matches_torch(rnn_cell_forward, B=4, n_x=5, n_h=3, dtype=torch.
     passed(f"rnn_cell_forward matches torch.nn.RNNCell for B={B}, n_x={n_x}, n_h={n_h}, {dtype}")
 
 
-def cell_forward_random_cases(rnn_cell_forward, n=6):
-    """cell_forward_matches_torch on n random sizes, in float64 and float32, B = 1 included."""
-    for seed in range(n):
-        B, n_x, n_h, _ = random_sizes(seed)
-        for dtype in (torch.float64, torch.float32):
-            cell_forward_matches_torch(rnn_cell_forward, B, n_x, n_h, dtype, seed)
-    cell_forward_matches_torch(rnn_cell_forward, B=1, n_x=2, n_h=1, seed=7)
+def cell_forward_random_cases(rnn_cell_forward):
+    """cell_forward_matches_torch at random sizes (B = 1 included), in float64 and float32."""
+    on_random_cases(cell_forward_matches_torch, rnn_cell_forward)
 
 
 def autograd_dhT_dh0(x, h0, params):
@@ -85,10 +74,6 @@ def dhT_dh0_matches_autograd(dhT_dh0, B=4, n_x=5, n_h=3, T=6, dtype=torch.float6
     passed(f"dhT_dh0 matches torch.autograd for B={B}, n_h={n_h}, T={T}, {dtype}")
 
 
-def dhT_dh0_random_cases(dhT_dh0, n=6):
-    """dhT_dh0_matches_autograd on n random sizes, T = 1 and B = 1 included, float64 and float32."""
-    for seed in range(n):
-        B, n_x, n_h, T = random_sizes(seed)
-        dhT_dh0_matches_autograd(dhT_dh0, B, n_x, n_h, T, torch.float64, seed)
-    dhT_dh0_matches_autograd(dhT_dh0, B=1, n_x=2, n_h=3, T=1, seed=11)
-    dhT_dh0_matches_autograd(dhT_dh0, B=3, n_x=2, n_h=2, T=4, dtype=torch.float32, seed=12)
+def dhT_dh0_random_cases(dhT_dh0):
+    """dhT_dh0_matches_autograd at random sizes (B = 1 and T = 1 included), in float64 and float32."""
+    on_random_cases(dhT_dh0_matches_autograd, dhT_dh0, sequence=True)
