@@ -285,24 +285,19 @@ def expect_grads_grouped(got, expected, dims, hints, fn_name):
 
 
 # Lesson 05: the backward passes. The learner's own forward builds the caches their backward reads.
-def learner_cell_cache(lstm_cell_forward, x_t, h_prev, c_prev, params):
-    """The cache of the learner's lstm_cell_forward, after making sure its outputs are right."""
+def learner_forward(forward, args, cell):
+    """The cache(s) of the learner's forward on args (lstm_cell_forward if cell, else lstm_forward),
+    after making sure its outputs are right: a backward cannot be checked on a wrong cache."""
+    if cell:
+        name, arg_names, returns, expect = "lstm_cell_forward", CELL_ARGS, CELL_RETURNS, expect_cell_outputs
+    else:
+        name, arg_names, returns, expect = "lstm_forward", SEQ_ARGS, SEQ_RETURNS, expect_seq_outputs
     try:
-        out = run_learner(lstm_cell_forward, (x_t, h_prev, c_prev, params), CELL_ARGS, CELL_RETURNS)
-        expect_cell_outputs(out, x_t, h_prev, c_prev, params)
+        out = run_learner(forward, args, arg_names, returns)
+        expect(out, *args)
     except CheckFailed as error:
-        raise CheckFailed(f"your lstm_cell_forward (from lesson 04) must be right first — {error}") from None
-    return out["cache"]
-
-
-def learner_caches(lstm_forward, x, h0, c0, params):
-    """The caches of the learner's lstm_forward, after making sure its states are right."""
-    try:
-        out = run_learner(lstm_forward, (x, h0, c0, params), SEQ_ARGS, SEQ_RETURNS)
-        expect_seq_outputs(out, x, h0, c0, params)
-    except CheckFailed as error:
-        raise CheckFailed(f"your lstm_forward (from lesson 04) must be right first — {error}") from None
-    return out["caches"]
+        raise CheckFailed(f"your {name} (from lesson 04) must be right first — {error}") from None
+    return out[returns[-1]]
 
 
 def cell_backward_matches_autograd(
@@ -310,7 +305,7 @@ def cell_backward_matches_autograd(
 ):
     """Does lstm_cell_backward(dh_next, dc_next, cache) give autograd's eleven gradients? Each is named."""
     x, h0, c0, params = lstm_case(B, n_x, n_h, 1, dtype, seed)
-    cache = learner_cell_cache(lstm_cell_forward, x[:, 0], h0, c0, params)
+    cache = learner_forward(lstm_cell_forward, (x[:, 0], h0, c0, params), cell=True)
     dh_next, dc_next = upstream(h0, seed), upstream(c0, seed + 1)
     out = run_learner(
         lstm_cell_backward,
@@ -337,7 +332,7 @@ def backward_matches_autograd(
     With dc_last=False the check calls lstm_backward(dh_seq, caches): dc_last defaults to None (zeros).
     """
     x, h0, c0, params = lstm_case(B, n_x, n_h, T, dtype, seed)
-    caches = learner_caches(lstm_forward, x, h0, c0, params)
+    caches = learner_forward(lstm_forward, (x, h0, c0, params), cell=False)
     dh_seq = upstream(torch.empty(B, T, n_h, dtype=dtype), seed)
     dc = upstream(c0, seed + 1) if dc_last else torch.zeros_like(c0)
     args, names = (dh_seq, caches, dc), ("dh_seq", "caches", "dc_last")
@@ -375,7 +370,7 @@ def dcT_dc0_matches_autograd(
     With recurrent=False the gates ignore h_prev: the Jacobian is then diagonal, the forget gates' product.
     """
     x, h0, c0, params = highway_case(B, n_x, n_h, T, dtype, seed, recurrent)
-    caches = learner_caches(lstm_forward, x, h0, c0, params)
+    caches = learner_forward(lstm_forward, (x, h0, c0, params), cell=False)
     out = run_learner(dcT_dc0, (caches,), ("caches",), ("J",), guard=no_autograd)
     expected = autograd_dcT_dc0(x, h0, c0, params)
     problem = tensor_problem("∂c_T/∂c_0", out["J"], expected, "(B, n_h, n_h)")
