@@ -3,6 +3,8 @@
 Tests discover lessons by walking solutions/, so a new lesson is covered by being added.
 """
 
+import copy
+import datetime
 import re
 import shutil
 from pathlib import Path
@@ -109,3 +111,27 @@ def files_under(folder):
         for p in sorted(folder.rglob("*"))
         if p.is_file() and not any(s in p.parts for s in skip)
     }
+
+
+def submission(released, source, left_as_released=()):
+    """The released notebook with every solution cell solved (from source), except those named."""
+    solutions = solution_cells(source)
+    nb = copy.deepcopy(released)
+    for cell in nb.cells:
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if nbgrader_meta(cell).get("solution") and grade_id not in left_as_released:
+            cell.source = without_markers(solutions[grade_id].source)
+    return nb
+
+
+def submit(course, assignment, student, notebooks):
+    """Place notebooks ({file name: nb, or str for raw text}) as student's submission, as `nbgrader collect` would."""
+    folder = course / "autograde" / "submitted" / student / assignment
+    folder.mkdir(parents=True)
+    for name, nb in notebooks.items():
+        if isinstance(nb, str):
+            (folder / name).write_text(nb)
+        else:
+            nbformat.write(nb, folder / name)
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    (folder / "timestamp.txt").write_text(stamp)

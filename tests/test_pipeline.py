@@ -7,7 +7,6 @@ use it, directly or through another function that calls it); autograde; generate
 """
 
 import csv
-import datetime
 
 import pytest
 
@@ -18,31 +17,14 @@ from tests.course import (
     make_course,
     names_in,
     nbgrader,
-    nbgrader_meta,
     points,
     read,
     solution_cells,
-    without_markers,
+    submission,
+    submit,
 )
 
 pytestmark = pytest.mark.slow
-
-
-def submission(released, source, left_as_released=()):
-    """The released notebook with every solution cell solved (from source), except those named."""
-    solutions = solution_cells(source)
-    nb = read_copy(released)
-    for cell in nb.cells:
-        grade_id = nbgrader_meta(cell).get("grade_id")
-        if nbgrader_meta(cell).get("solution") and grade_id not in left_as_released:
-            cell.source = without_markers(solutions[grade_id].source)
-    return nb
-
-
-def read_copy(nb):
-    import copy
-
-    return copy.deepcopy(nb)
 
 
 def expected_score(source, left_as_released=()):
@@ -50,18 +32,6 @@ def expected_score(source, left_as_released=()):
     solutions = solution_cells(source)
     broken = set().union(*(broken_by(name, solutions) for name in left_as_released)) if left_as_released else set()
     return sum(points(cell) for cell in graded_cells(source).values() if not names_in(cell.source, broken))
-
-
-def submit(course, assignment, student, notebooks):
-    """Place notebooks ({file name: nb}) as student's submission, the way `nbgrader collect` would."""
-    folder = course / "autograde" / "submitted" / student / assignment
-    folder.mkdir(parents=True)
-    for name, nb in notebooks.items():
-        import nbformat
-
-        nbformat.write(nb, folder / name)
-    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
-    (folder / "timestamp.txt").write_text(stamp)
 
 
 def exported_scores(course):
