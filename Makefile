@@ -8,32 +8,32 @@ export PATH := $(BIN):$(PATH)
 PORT ?= 8888
 JOBS ?= 2
 
-.PHONY: setup lab instructor test lint release student-copy grade bench-grading clean
+.PHONY: setup lab test lint bench release student-copy grade bench-grading clean
 
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -e . 2>&1 \
-		| grep -v "^WARNING: Location" || true
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -e . \
+		2> $(VENV)/pip.log || (cat $(VENV)/pip.log; exit 1)
 	$(BIN)/python -c "import gatelab, torch, nbgrader"
 	touch $@
 
-## lab: set up and start JupyterLab on the lessons (learners start here)
+## lab: set up and start JupyterLab on the first lesson (learners start here)
+# The server's root is the repository, so lessons can show the figures in assets/.
 lab: setup
-	$(BIN)/jupyter lab --port=$(PORT) --ServerApp.root_dir=lessons \
-		--LabApp.default_url=/lab/tree/00-start-here/00-start-here.ipynb
-
-## instructor: JupyterLab at the repository root, with nbgrader's formgrader
-instructor: setup
-	$(BIN)/jupyter lab --port=$(PORT)
+	$(BIN)/jupyter lab --port=$(PORT) --LabApp.default_url=/lab/tree/lessons/00-start-here/00-start-here.ipynb
 
 ## test: set up, lint, and run the whole test suite (what CI runs)
 test: setup lint
-	$(BIN)/python -m pytest -n $(JOBS) --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup --durations=15 $(PYTEST_ARGS)
 
 lint: setup
-	$(BIN)/ruff check src tests solutions autograde nbgrader_config.py
+	$(BIN)/ruff check src tests solutions autograde bench nbgrader_config.py
+
+## bench: measure the course against COURSE.md §7's budgets; prints and writes bench/results.md
+bench: setup
+	$(BIN)/python -m bench.bench
 
 ## release: regenerate lessons/ from solutions/ with nbgrader
 release: setup

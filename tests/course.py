@@ -7,9 +7,11 @@ import copy
 import datetime
 import re
 import shutil
+import time
 from pathlib import Path
 
 import nbformat
+from nbclient import NotebookClient
 
 from autograde import release
 
@@ -96,6 +98,7 @@ def nbgrader(*args, cwd):
 
 def make_course(folder, names=ASSIGNMENTS):
     """A fresh course folder with the repository's nbgrader_config.py and solutions/ of the given assignments."""
+    folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "nbgrader_config.py", folder)
     for name in names:
         shutil.copytree(ROOT / "solutions" / name, folder / "solutions" / name)
@@ -135,3 +138,11 @@ def submit(course, assignment, student, notebooks):
             nbformat.write(nb, folder / name)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
     (folder / "timestamp.txt").write_text(stamp)
+
+
+def execute(path):
+    """Run the notebook at path top to bottom in a real kernel (cwd: its folder); return (nb, seconds)."""
+    nb = read(path)
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    return nb, time.perf_counter() - start

@@ -1,14 +1,12 @@
 """Do the source notebooks run top to bottom in a real kernel, and are they clean and well-formed?"""
 
 import re
-import time
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 from nbgrader.nbgraderformat import MetadataValidator
 
-from tests.course import SOLUTION_NOTEBOOKS, graded_cells, names_in, nbgrader_meta, read, solution_cells
+from tests.course import SOLUTION_NOTEBOOKS, execute, graded_cells, names_in, nbgrader_meta, read, solution_cells
 
 LESSON_BUDGET_S = 60  # COURSE.md §7; measured by the benchmark, reported here only when exceeded
 
@@ -28,10 +26,7 @@ def problems_in_outputs(nb):
 @pytest.mark.slow
 @pytest.mark.parametrize("path", SOLUTION_NOTEBOOKS, ids=lambda p: p.stem)
 def test_solution_notebook_runs_top_to_bottom_without_errors_or_stderr(path):
-    nb = read(path)
-    start = time.perf_counter()
-    NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
-    seconds = time.perf_counter() - start
+    nb, seconds = execute(path)
     assert not problems_in_outputs(nb)
     print(f"{path.stem}: executed in {seconds:.1f} s (budget {LESSON_BUDGET_S} s)")
 

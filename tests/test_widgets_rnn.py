@@ -35,7 +35,7 @@ def test_the_linear_reference_is_w_to_the_t():
 def test_the_figure_is_a_real_png_of_the_right_size():
     explorer = widgets.vanishing_gradient()
     image = Image.open(io.BytesIO(explorer.live.image.value))
-    assert image.format == "PNG" and image.size == (512, 256)
+    assert image.format == "PNG" and image.size == (614, 307)
 
 
 def test_sliders_carry_css_classes_for_browser_tests():

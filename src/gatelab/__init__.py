@@ -5,7 +5,7 @@ what the lesson builds. Modules: interop (params dicts <-> torch cells), checks 
 graded tests), dynamics (what the widgets compute), widgets (sliders and live figures), plots.
 """
 
-from gatelab import checks, dynamics, interop, plots, widgets
+from gatelab import checks, data, dynamics, interop, plots, widgets
 from gatelab.env import environment_report
 
-__all__ = ["checks", "dynamics", "environment_report", "interop", "plots", "widgets"]
+__all__ = ["checks", "data", "dynamics", "environment_report", "interop", "plots", "widgets"]

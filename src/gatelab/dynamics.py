@@ -8,6 +8,8 @@ import math
 
 import torch
 
+from gatelab import data
+
 
 def sigmoid_curve(lo=-8.0, hi=8.0, n=161):
     """(a, sigmoid(a)): n pre-activations from lo to hi and the gate values they give."""
@@ -35,3 +37,212 @@ def one_unit_rnn_gradients(w, x, u=1.0, b=0.0, h0=0.5):
     h_prev = torch.cat([torch.tensor([h0], dtype=torch.float64), h[:-1]]).requires_grad_(True)
     (local,) = torch.autograd.grad(torch.tanh(w * h_prev + u * x + b).sum(), h_prev)
     return h, local.cumprod(0).abs()
+
+
+# --- One-unit gated cells reading a sentence (lessons 02 and 04) ------------------------------------
+# A one-unit cell's settings are plain numbers named after the gate and what they multiply:
+# "z_noun" is the update gate's weight on the feature noun, "z_h" its weight on h_prev, "b_z" its
+# bias (COURSE.md §3: W_z acts on [h_prev, x_t]). Missing settings are 0.
+
+GRU_GATES = ("z", "r", "h")  # update gate, reset gate, candidate h_tilde
+LSTM_GATES = ("f", "i", "c", "o")  # forget, input, candidate c_tilde, output
+
+
+def sigmoid(a):
+    """σ(a) of a Python float, without overflow for large |a|."""
+    return 1.0 / (1.0 + math.exp(-a)) if a >= 0 else math.exp(a) / (1.0 + math.exp(a))
+
+
+def setting_names(gates):
+    """Every setting a one-unit cell with these gates accepts: g_<feature>, g_h and b_g per gate g."""
+    return tuple(name for g in gates for name in (*(f"{g}_{feature}" for feature in data.FEATURES), f"{g}_h", f"b_{g}"))
+
+
+def sentence_params(gates, settings):
+    """The course's params dict of a one-unit cell from its settings: W_g (1, 1 + n_x), b_g (1,).
+
+    W_g acts on [h_prev, x_t] (its first column is g_h), so a learner's gru_forward / lstm_forward
+    on these params reads a sentence exactly as the widget does. Unknown names raise KeyError.
+    """
+    unknown = sorted(set(settings) - set(setting_names(gates)))
+    if unknown:
+        raise KeyError(f"unknown settings {unknown}; known: {', '.join(setting_names(gates))}")
+    params = {}
+    for g in gates:
+        row = [settings.get(f"{g}_h", 0.0)] + [settings.get(f"{g}_{k}", 0.0) for k in data.FEATURES]
+        params[f"W_{g}"] = torch.tensor([row], dtype=torch.float64)
+        params[f"b_{g}"] = torch.tensor([settings.get(f"b_{g}", 0.0)], dtype=torch.float64)
+    return params
+
+
+def _input_drive(params, gates, tokens):
+    """Per gate g, the part of its pre-activation that does not depend on h: (x_t·w_g + b_g) for each t,
+    and its weight on h_prev; as Python floats, for a fast token-by-token loop."""
+    x = data.token_features(tokens)  # (T, n_x)
+    drive = {g: (x @ params[f"W_{g}"][0, 1:] + params[f"b_{g}"]).tolist() for g in gates}
+    return drive, {g: float(params[f"W_{g}"][0, 0]) for g in gates}
+
+
+def gru_sentence_trace(settings, tokens, h0=0.0):
+    """A one-unit GRU (COURSE.md §3, Ng's form) reading tokens: dict of (T,) float64 tensors z, r, h_tilde, h.
+
+    settings: numbers named as in setting_names(GRU_GATES) (z_noun, z_h, b_z, h_number, ...).
+    z = sigmoid(z_h h_prev + z·x_t + b_z), r likewise, h_tilde = tanh(h_h (r h_prev) + h·x_t + b_h),
+    h = z h_tilde + (1 - z) h_prev. With one unit, reset before or after the product is the same.
+    """
+    drive, w_h = _input_drive(sentence_params(GRU_GATES, settings), GRU_GATES, tokens)
+    trace, h = {"z": [], "r": [], "h_tilde": [], "h": []}, h0
+    for a_z, a_r, a_h in zip(drive["z"], drive["r"], drive["h"], strict=True):
+        z, r = sigmoid(a_z + w_h["z"] * h), sigmoid(a_r + w_h["r"] * h)
+        h_tilde = math.tanh(a_h + w_h["h"] * r * h)
+        h = z * h_tilde + (1 - z) * h
+        for name, value in zip(trace, (z, r, h_tilde, h), strict=True):
+            trace[name].append(value)
+    return {name: torch.tensor(values, dtype=torch.float64) for name, values in trace.items()}
+
+
+def lstm_sentence_trace(settings, tokens, h0=0.0, c0=0.0):
+    """A one-unit LSTM (COURSE.md §3) reading tokens: dict of (T,) float64 tensors f, i, c_tilde, o, c, h.
+
+    settings: numbers named as in setting_names(LSTM_GATES) (f_noun, f_h, b_f, i_noun, c_number, b_o, ...).
+    Each gate is sigmoid(g_h h_prev + g·x_t + b_g), c_tilde = tanh(...), c = f c_prev + i c_tilde and
+    h = o tanh(c).
+    """
+    drive, w_h = _input_drive(sentence_params(LSTM_GATES, settings), LSTM_GATES, tokens)
+    trace, h, c = {"f": [], "i": [], "c_tilde": [], "o": [], "c": [], "h": []}, h0, c0
+    for a_f, a_i, a_c, a_o in zip(drive["f"], drive["i"], drive["c"], drive["o"], strict=True):
+        f, i, o = (sigmoid(a + w_h[g] * h) for a, g in ((a_f, "f"), (a_i, "i"), (a_o, "o")))
+        c_tilde = math.tanh(a_c + w_h["c"] * h)
+        c = f * c + i * c_tilde
+        h = o * math.tanh(c)
+        for name, value in zip(trace, (f, i, c_tilde, o, c, h), strict=True):
+            trace[name].append(value)
+    return {name: torch.tensor(values, dtype=torch.float64) for name, values in trace.items()}
+
+
+# The puzzles' thresholds: a memory "holds" the number if it has its sign and at least this size.
+GRU_LATCH_MIN = 0.5
+LSTM_CELL_MIN = 0.5
+LSTM_OUTPUT_MIN = 0.25
+PUZZLE_PAIR = ("cat", "cats")
+
+
+def _number_word(number):
+    return "singular" if number > 0 else "plural"
+
+
+def _holds(values, number, lo, minimum):
+    """None if values[lo:] all have number's sign and size >= minimum, else (t, value) of the first miss."""
+    for t in range(lo, len(values)):
+        if float(values[t]) * number < minimum:
+            return t, float(values[t])
+    return None
+
+
+def gru_latch_verdict(settings):
+    """(solved, message): does the one-unit GRU latch the subject's number at the noun and hold it?
+
+    For "cat" and "cats": h must have the sign of the subject's number with |h| >= GRU_LATCH_MIN at
+    the noun itself (set there, not drifting in later) and at every token up to and including the verb.
+    """
+    for name in PUZZLE_PAIR:
+        tokens = data.SENTENCES[name]
+        s, v, number = data.subject_and_verb(tokens)
+        h = gru_sentence_trace(settings, tokens)["h"]
+        miss = _holds(h[: v + 1], number, s, GRU_LATCH_MIN)
+        if miss is not None:
+            t, value = miss
+            where = "at the noun itself" if t == s else f"at {tokens[t]!r} (token {t})"
+            hint = (
+                "is the update gate open at the noun, and does the candidate carry the number?"
+                if t == s
+                else "the memory leaks or is overwritten: is the update gate closed after the noun?"
+            )
+            return False, (
+                f"{data.sentence_text(tokens)}: h = {value:+.2f} {where}; it should be "
+                f"{'≥ +' if number > 0 else '≤ −'}{GRU_LATCH_MIN} ({_number_word(number)}) — {hint}"
+            )
+    return True, (
+        f"solved: h latches the subject's number at the noun and holds it (|h| ≥ {GRU_LATCH_MIN}) "
+        "until the verb, in both sentences"
+    )
+
+
+def lstm_memory_verdict(settings):
+    """(solved, message): does the one-unit LSTM's cell carry the subject's number to the verb?
+
+    For "cat" and "cats": c must have the sign of the subject's number with |c| >= LSTM_CELL_MIN from
+    the noun to the verb, and at the verb h (what the next layer reads to choose "was" or "were") must
+    have that sign with |h| >= LSTM_OUTPUT_MIN.
+    """
+    for name in PUZZLE_PAIR:
+        tokens = data.SENTENCES[name]
+        s, v, number = data.subject_and_verb(tokens)
+        trace = lstm_sentence_trace(settings, tokens)
+        sign = "≥ +" if number > 0 else "≤ −"
+        miss = _holds(trace["c"][: v + 1], number, s, LSTM_CELL_MIN)
+        if miss is not None:
+            t, value = miss
+            hint = (
+                "does the input gate open at the noun, and does c_tilde carry the number?"
+                if t == s
+                else "the cell forgets: is the forget gate near 1 (and the input gate near 0) after the noun?"
+            )
+            return False, (
+                f"{data.sentence_text(tokens)}: c = {value:+.2f} at {tokens[t]!r} (token {t}); it should be "
+                f"{sign}{LSTM_CELL_MIN} ({_number_word(number)}) — {hint}"
+            )
+        h_verb = float(trace["h"][v])
+        if h_verb * number < LSTM_OUTPUT_MIN:
+            return False, (
+                f"{data.sentence_text(tokens)}: the cell remembers, but h = {h_verb:+.2f} at the verb {tokens[v]!r}; "
+                f"it should be {sign}{LSTM_OUTPUT_MIN} — is the output gate open?"
+            )
+    return True, (
+        f"solved: the cell carries the subject's number from the noun to the verb (|c| ≥ {LSTM_CELL_MIN}) "
+        f"and h at the verb shows it (|h| ≥ {LSTM_OUTPUT_MIN}), in both sentences"
+    )
+
+
+# --- The gradient highway (lesson 05) ----------------------------------------------------------------
+# A fixed one-unit LSTM: each gate g has weight w_x on x_t and w_h on h_prev; b_i = b_c = b_o = 0 and
+# b_f is the slider. Only b_f moves, so the forget gate's operating point is what the learner tunes.
+HIGHWAY_WEIGHTS = {"f": (1.0, 0.5), "i": (1.0, 0.5), "c": (1.0, 0.5), "o": (1.0, 0.5)}
+
+
+def _lstm_unit_step(x_t, h_prev, c_prev, b_f, weights, sigma, tanh):
+    """(f, c, h) of one step of the one-unit LSTM with the given per-gate (w_x, w_h) weights.
+
+    Works on floats (sigma=sigmoid, tanh=math.tanh) and, elementwise, on tensors (torch.sigmoid, torch.tanh)."""
+    pre = {g: w_x * x_t + w_h * h_prev for g, (w_x, w_h) in weights.items()}
+    f, i, o = sigma(pre["f"] + b_f), sigma(pre["i"]), sigma(pre["o"])
+    c = f * c_prev + i * tanh(pre["c"])
+    return f, c, o * tanh(c)
+
+
+def one_unit_lstm_cell_gradients(b_f, x, weights=None, c0=0.5, h0=0.0, through_h=False):
+    """Forget gates and ∂c_t/∂c_0 for t = 1 … T of a one-unit LSTM (HIGHWAY_WEIGHTS, forget bias b_f).
+
+    x has shape (T,). Returns (f (T,), dc (T,)). Autograd gives each step's local derivatives in one
+    vectorised call, and the chain rule multiplies them. By default dc follows the cell alone (the
+    gates' input h_{t-1} held fixed): the highway, whose local derivative is f_t. through_h=True also
+    follows the paths through h_{t-1} into the gates and c_tilde: the full derivative, which differs.
+    """
+    weights = weights or HIGHWAY_WEIGHTS
+    c_prev, h_prev, c, h = [], [], c0, h0
+    for x_t in x.tolist():
+        c_prev.append(c)
+        h_prev.append(h)
+        _, c, h = _lstm_unit_step(x_t, h, c, b_f, weights, sigmoid, math.tanh)
+    c_prev = torch.tensor(c_prev, dtype=torch.float64).requires_grad_(True)
+    h_prev = torch.tensor(h_prev, dtype=torch.float64).requires_grad_(True)
+    f, c, h = _lstm_unit_step(x, h_prev, c_prev, b_f, weights, torch.sigmoid, torch.tanh)
+    dc_dc, dc_dh = torch.autograd.grad(c.sum(), (c_prev, h_prev), retain_graph=True)
+    if not through_h:
+        return f.detach(), dc_dc.cumprod(0)
+    dh_dc, dh_dh = torch.autograd.grad(h.sum(), (c_prev, h_prev))
+    dc, (gc, gh) = [], (1.0, 0.0)  # (∂c_{t-1}/∂c_0, ∂h_{t-1}/∂c_0)
+    for a, b, p, q in zip(dc_dc.tolist(), dc_dh.tolist(), dh_dc.tolist(), dh_dh.tolist(), strict=True):
+        gc, gh = a * gc + b * gh, p * gc + q * gh
+        dc.append(gc)
+    return f.detach(), torch.tensor(dc, dtype=torch.float64)

@@ -4,7 +4,7 @@ core holds what every lesson shares (compare tensors and gradient dicts, describ
 forbidden APIs); one module per lesson track builds its cases and calls PyTorch as the oracle.
 """
 
-from gatelab.checks import rnn, start
+from gatelab.checks import gru, lstm, rnn, start
 from gatelab.checks.core import (
     CheckFailed,
     ForbiddenCall,
@@ -27,6 +27,8 @@ __all__ = [
     "describe",
     "expect_close",
     "expect_grads",
+    "gru",
+    "lstm",
     "no_autograd",
     "no_recurrent_apis",
     "passed",

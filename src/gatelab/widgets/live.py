@@ -17,11 +17,12 @@ from PIL import Image
 class LiveFigure:
     """A figure shown as an ipywidgets.Image; refresh() redraws only its moving artists."""
 
-    def __init__(self, figsize=(6.4, 3.2), dpi=80, css_class=None, **subplot_kw):
+    def __init__(self, figsize=(6.4, 3.2), dpi=96, css_class=None):
         self.fig = Figure(figsize=figsize, dpi=dpi, layout="constrained")
-        FigureCanvasAgg(self.fig)
+        width, height = FigureCanvasAgg(self.fig).get_width_height()
         self.moving = []
-        self.image = widgets.Image(format="png")
+        # Shown at its own pixel size: a stretched PNG is blurry.
+        self.image = widgets.Image(format="png", width=width, height=height)
         if css_class:
             self.image.add_class(css_class)
         self._background = None
@@ -87,6 +88,7 @@ class Explorer(widgets.VBox):
         self.last_update_ms = None
         controls = widgets.VBox(list(sliders.values()))
         super().__init__([widgets.HBox([controls, self.status]), live.image])
+        self.add_class("gl-explorer")  # browser tests find every explorer, its sliders and its figure by this
         for s in sliders.values():
             s.observe(self.update, names="value")
         self.update()

@@ -1,0 +1,134 @@
+"""Measure the course against its budgets (COURSE.md §7): `make bench` prints this and writes bench/results.md.
+
+Figures are reported, never asserted: lesson execution times, every widget's in-kernel update latency,
+the browser's slider-to-redraw latency, autograding time over plain execution time.
+"""
+
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from autograde.release import release
+from tests import browser
+from tests.course import ROOT, SOLUTION_NOTEBOOKS, execute, make_course, nbgrader, read, submission, submit
+
+MOVES = 20  # slider moves per slider
+
+
+def stats(ms):
+    """'median / p95' of a list of milliseconds."""
+    ms = sorted(ms)
+    return f"{statistics.median(ms):6.1f} / {ms[min(len(ms) - 1, round(0.95 * (len(ms) - 1)))]:6.1f}"
+
+
+def lesson_times():
+    """{notebook stem: seconds to execute it top to bottom}."""
+    return {path.stem: execute(path)[1] for path in SOLUTION_NOTEBOOKS}
+
+
+def explorers():
+    """{name: factory} of every widget in gatelab.widgets that builds an Explorer."""
+    import gatelab.widgets as w
+
+    return {name: getattr(w, name) for name in w.__all__ if name not in ("Explorer", "LiveFigure", "slider")}
+
+
+def slider_values(slider, n):
+    """n values sweeping the slider back and forth across its range, one step apart."""
+    values, value, step = [], slider.value, slider.step
+    for _ in range(n):
+        if value + step > slider.max:
+            step = -abs(step)
+        elif value + step < slider.min:
+            step = abs(step)
+        value += step
+        values.append(value)
+    return values
+
+
+def kernel_latencies():
+    """{widget: [ms per update]}: recompute, redraw and PNG encoding, as measured by the Explorer."""
+    results = {}
+    for name, factory in explorers().items():
+        explorer, ms = factory(), []
+        for slider in explorer.sliders.values():
+            for value in slider_values(slider, MOVES):
+                slider.value = value
+                ms.append(explorer.last_update_ms)
+        results[name] = ms
+    return results
+
+
+def browser_latencies(folder):
+    """{notebook: [ms from key press to the new figure shown]} in Chromium, for every widget notebook."""
+    from playwright.sync_api import sync_playwright
+
+    course = browser.course_copy(folder / "course")
+    results = {}
+    with browser.lab_server(course, Path(tempfile.mkdtemp())) as url, sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(browser.CHROMIUM), args=browser.CHROMIUM_ARGS)
+        page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+        for path in SOLUTION_NOTEBOOKS:
+            if "gl.widgets." not in path.read_text():
+                continue
+            browser.open_notebook(page, url, path.relative_to(ROOT))
+            browser.run_all(page)
+            ms = []
+            for explorer in page.locator(".gl-explorer").all():
+                explorer.scroll_into_view_if_needed()
+                for handle in explorer.locator(".noUi-handle").all():
+                    ms += [browser.move_slider(page, explorer, handle) for _ in range(5)]
+            results[path.stem] = ms
+            browser.close_sessions(url)
+        chromium.close()
+    return results
+
+
+def autograde_times(folder):
+    """{assignment: seconds for nbgrader autograde of one solved submission}."""
+    course = make_course(folder / "grading")
+    release(course)
+    results = {}
+    for name in sorted({p.parent.name for p in SOLUTION_NOTEBOOKS}):
+        sources = {p.name: read(p) for p in sorted((course / "solutions" / name).glob("*.ipynb"))}
+        released = {n: read(course / "lessons" / name / n) for n in sources}
+        submit(course, name, "bench", {n: submission(released[n], sources[n]) for n in sources})
+        start = time.perf_counter()
+        nbgrader("autograde", name, "--create", cwd=course)
+        results[name] = time.perf_counter() - start
+    return results
+
+
+def report():
+    lines = ["# Gates benchmark", "", f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, 2-core CPU", ""]
+    executed = lesson_times()
+    lines += ["## Lessons, executed top to bottom (budget 60 s each, 300 s in all)", ""]
+    lines += [f"- {name}: {s:.1f} s" for name, s in executed.items()] + [
+        f"- whole course: {sum(executed.values()):.1f} s",
+        "",
+    ]
+    lines += ["## Widgets in the kernel, ms per slider move: median / p95 (budget median 20 ms)", ""]
+    lines += [f"- {name}: {stats(ms)}  ({len(ms)} moves)" for name, ms in kernel_latencies().items()] + [""]
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        if browser.CHROMIUM.exists():
+            lines += ["## Browser, ms from key press to new figure: median / p95 (budget 100 / 150 ms)", ""]
+            lines += [f"- {name}: {stats(ms)}  ({len(ms)} moves)" for name, ms in browser_latencies(tmp).items()]
+        else:
+            lines += ["## Browser: skipped (no Debian chromium)"]
+        graded = autograde_times(tmp)
+    lines += ["", "## Autograding one solved submission / executing it (budget 1.3x)", ""]
+    for notebook in SOLUTION_NOTEBOOKS:
+        name, plain = notebook.parent.name, executed[notebook.stem]
+        lines.append(f"- {name}: {graded[name]:.1f} s / {plain:.1f} s = {graded[name] / plain:.2f}x")
+    lines += ["", "## Training demos", "", "- none yet (lessons 06 and 07)"]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    text = report()
+    print(text)
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "bench" / "results.md"
+    out.write_text(text)

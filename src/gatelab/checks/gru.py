@@ -1,0 +1,423 @@
+"""Checks for lessons 02 and 03: the GRU cell, the GRU over a sequence, and their backward passes.
+
+B batch, n_x input features, n_h hidden units, T time steps. The course's GRU (COURSE.md §3, Ng's
+form, reset applied *before* the matrix product) is not a torch cell, so its oracle, gru_oracle_cell,
+is assembled from torch.nn.GRUCell calls (see its docstring); torch.autograd through it is the oracle
+for the backward passes. The reset-after variant is checked against torch.nn.GRUCell itself
+(gatelab.interop.torch_step).
+"""
+
+import functools
+
+import torch
+from torch import nn
+
+from gatelab import dynamics, interop
+from gatelab.checks.core import (
+    CheckFailed,
+    describe,
+    expect_close,
+    expect_grads,
+    no_autograd,
+    run_learner,
+    tensor_problem,
+)
+
+CELL_ARGS = ("x_t", "h_prev", "params")
+GATES = ("z", "r", "h")
+GRAD_NAMES = ("dW_z", "db_z", "dW_r", "db_r", "dW_h", "db_h")
+SATURATE = 1e3  # a pre-activation where sigmoid is exactly 0 or 1 in float32 and float64
+
+
+# ---------------------------------------------------------------- the oracle, from torch.nn.GRUCell
+
+
+@functools.lru_cache(maxsize=64)
+def _gru_module(n_in, n_h, dtype):
+    """A torch.nn.GRUCell(n_in, n_h); only its forward is used, with weights passed in."""
+    return nn.GRUCell(n_in, n_h, dtype=dtype)
+
+
+def _gru_cell_call(weight_ih, weight_hh, bias_ih, bias_hh, inputs, hidden):
+    """torch.nn.GRUCell's output (B, n_h) for these weights (rows r, z, n), differentiable in all."""
+    cell = _gru_module(inputs.shape[1], hidden.shape[1], inputs.dtype)
+    weights = {"weight_ih": weight_ih, "weight_hh": weight_hh, "bias_ih": bias_ih, "bias_hh": bias_hh}
+    return torch.func.functional_call(cell, weights, (inputs, hidden))
+
+
+def torch_gate_times(W, b, inputs, hidden):
+    """sigmoid(inputs @ W.T + b) * hidden (B, n_h), computed by an nn.GRUCell. W (n_h, n_in), b (n_h,).
+
+    The cell gets W and b as its update-gate rows and zeros everywhere else: its reset gate is then
+    irrelevant, its candidate is tanh(0) = 0, and h' = (1 - z) * 0 + z * hidden.
+    """
+    zeros_W, zeros_b = torch.zeros_like(W), torch.zeros_like(b)
+    weight_hh = torch.zeros(3 * W.shape[0], hidden.shape[1], dtype=W.dtype)
+    return _gru_cell_call(
+        torch.cat([zeros_W, W, zeros_W]),
+        weight_hh,
+        torch.cat([zeros_b, b, zeros_b]),
+        torch.zeros(3 * b.shape[0], dtype=b.dtype),
+        inputs,
+        hidden,
+    )
+
+
+def torch_candidate(W_h, b_h, x_t, s):
+    """tanh(W_h [s, x_t] + b_h) (B, n_h), computed by an nn.GRUCell. W_h (n_h, n_h + n_x), s (B, n_h).
+
+    The cell's reset rows get a bias of +1e3 (r = 1 exactly) and its update rows -1e3 (z = 0 exactly),
+    so it returns its candidate n = tanh(W_in x_t + b_in + 1 * (W_hn s)) with W_hn, W_in = W_h's
+    columns acting on s and on x_t.
+    """
+    n_h = b_h.shape[0]
+    W_hs, W_hx = interop.split_hx(W_h, n_h)
+    zeros_b = torch.zeros_like(b_h)
+    return _gru_cell_call(
+        torch.cat([torch.zeros_like(W_hx), torch.zeros_like(W_hx), W_hx]),
+        torch.cat([torch.zeros_like(W_hs), torch.zeros_like(W_hs), W_hs]),
+        torch.cat([zeros_b + SATURATE, zeros_b - SATURATE, b_h]),
+        torch.zeros(3 * n_h, dtype=b_h.dtype),
+        x_t,
+        s,
+    )
+
+
+def gru_oracle_parts(x_t, h_prev, params):
+    """The course's GRU step, piece by piece, from torch.nn.GRUCell calls; differentiable in everything.
+
+    x_t (B, n_x), h_prev (B, n_h), params W_z, W_r, W_h (n_h, n_h + n_x) and b_z, b_r, b_h (n_h,).
+    Returns a dict of (B, n_h) tensors: z, r_h (= r * h_prev), h_tilde and h_next. Three GRUCells:
+    one with hidden = ones gives the gate z, one with hidden = h_prev gives r * h_prev (see
+    torch_gate_times), one fed the hidden state r * h_prev with its own gates saturated gives h_tilde
+    (see torch_candidate); torch.lerp(h_prev, h_tilde, z) mixes them.
+    """
+    inputs = torch.cat((h_prev, x_t), 1)  # the gates' cells read [h_prev, x_t] as their input
+    z = torch_gate_times(params["W_z"], params["b_z"], inputs, torch.ones_like(h_prev))
+    r_h = torch_gate_times(params["W_r"], params["b_r"], inputs, h_prev)
+    h_tilde = torch_candidate(params["W_h"], params["b_h"], x_t, r_h)
+    return {"z": z, "r_h": r_h, "h_tilde": h_tilde, "h_next": torch.lerp(h_prev, h_tilde, z)}
+
+
+def gru_oracle_cell(x_t, h_prev, params):
+    """h_next (B, n_h) of the course's GRU (see gru_oracle_parts), differentiable in every input."""
+    return gru_oracle_parts(x_t, h_prev, params)["h_next"]
+
+
+def gru_oracle_states(x, h0, params, step=gru_oracle_cell):
+    """h_seq (B, T, n_h): h_1 … h_T from x (B, T, n_x) and h0 (B, n_h), differentiable."""
+    h, states = h0, []
+    for x_t in x.unbind(dim=1):
+        h = step(x_t, h, params)
+        states.append(h)
+    return torch.stack(states, dim=1)
+
+
+# ---------------------------------------------------------------- cases
+
+
+def gru_case(B=4, n_x=5, n_h=3, T=6, dtype=torch.float64, seed=0, reset_after=False):
+    """Seeded inputs: x (B, T, n_x), h0 (B, n_h), params W_* (n_h, n_h + n_x), b_* (n_h,).
+
+    With reset_after, params also holds b_hn (n_h,), the bias inside the reset of torch's GRU.
+    """
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(B, T, n_x, dtype=dtype, generator=g)
+    h0 = torch.randn(B, n_h, dtype=dtype, generator=g).tanh()
+    params = interop.random_params("gru", n_x, n_h, dtype, g, scale=0.8)
+    if reset_after:
+        params["b_hn"] = 0.8 * torch.randn(n_h, dtype=dtype, generator=g)
+    return x, h0, params
+
+
+def random_sizes(seed):
+    """(B, n_x, n_h, T) drawn from small ranges, B = 1 and T = 1 included now and then."""
+    g = torch.Generator().manual_seed(2000 + seed)
+    B, n_x, n_h, T = (int(torch.randint(1, hi, (), generator=g)) for hi in (6, 7, 7, 7))
+    return B, n_x, n_h, T
+
+
+RANDOM_CASES = [(*random_sizes(seed), seed) for seed in range(4)] + [(1, 3, 2, 1, 97), (1, 1, 1, 1, 98)]
+
+
+def _with(params, **changes):
+    """A copy of params with some entries replaced."""
+    return {**params, **changes}
+
+
+def _hx_swapped(W, n_x):
+    """W (n_h, n_h + n_x) rearranged so that W [h, x] computes what the original does on [x, h]."""
+    return torch.cat([W[:, n_x:], W[:, :n_x]], dim=1)
+
+
+def _forward_mistakes(x_t, h_prev, params):
+    """(description, h_next) of the course's GRU computed with one typical mistake each."""
+    n_x = x_t.shape[1]
+    parts = gru_oracle_parts(x_t, h_prev, params)
+    swapped = _with(params, W_z=params["W_r"], b_z=params["b_r"], W_r=params["W_z"], b_r=params["b_z"])
+    xh = _with(params, **{f"W_{g}": _hx_swapped(params[f"W_{g}"], n_x) for g in GATES})
+    no_reset_candidate = torch_candidate(params["W_h"], params["b_h"], x_t, h_prev)
+    return [
+        (
+            "h_next = z * h_prev + (1 - z) * h_tilde: z and 1 - z are swapped. In this course z = 1 takes "
+            "the new candidate (Ng's 'set the update gate to 1 at cat')",
+            torch.lerp(parts["h_tilde"], h_prev, parts["z"]),
+        ),
+        (
+            "the update gate and the reset gate swapped: z uses W_z, b_z and r uses W_r, b_r",
+            gru_oracle_cell(x_t, h_prev, swapped),
+        ),
+        (
+            "the reset gate left out of the candidate (it multiplies h_prev inside: W_h [r * h_prev, x_t])",
+            torch.lerp(h_prev, no_reset_candidate, parts["z"]),
+        ),
+        (
+            "the reset applied after the matrix product (PyTorch's GRU); here r multiplies h_prev before W_h",
+            interop.torch_step("gru", params, x_t, h_prev),
+        ),
+        ("the concatenation in the wrong order: it is [h_prev, x_t], h_prev first", gru_oracle_cell(x_t, h_prev, xh)),
+    ]
+
+
+def _reset_after_mistakes(x_t, h_prev, params):
+    """(description, h_next) of torch's reset-after GRU computed with one typical mistake each."""
+    course = {k: v for k, v in params.items() if k != "b_hn"}
+    return [
+        (
+            "the reset applied before the matrix product (the course's GRU); here r multiplies "
+            "(W_h[:, :n_h] h_prev + b_hn), after the product",
+            gru_oracle_cell(x_t, h_prev, course),
+        ),
+        (
+            "b_hn added outside the reset: it sits inside, r * (W_hn h_prev + b_hn)",
+            interop.torch_step(
+                "gru", _with(params, b_h=params["b_h"] + params["b_hn"], b_hn=0 * params["b_hn"]), x_t, h_prev
+            ),
+        ),
+        ("b_hn left out", interop.torch_step("gru", _with(params, b_hn=0 * params["b_hn"]), x_t, h_prev)),
+        (
+            "z and 1 - z swapped: keep the course's direction, h_next = z * n + (1 - z) * h_prev",
+            interop.torch_step("gru", _with(params, W_z=-params["W_z"], b_z=-params["b_z"]), x_t, h_prev),
+        ),
+    ]
+
+
+def explain(name, got, expected, mistakes):
+    """Raise CheckFailed if got differs from expected, naming a typical mistake that got matches."""
+    problem = tensor_problem(name, got, expected, "(B, n_h)")
+    if not problem:
+        return
+    matching = [what for what, value in mistakes() if not tensor_problem(name, got, value.detach())]
+    if matching:
+        problem += f"\nyour {name} is exactly what you get with {matching[0]}"
+    raise CheckFailed(problem)
+
+
+# ---------------------------------------------------------------- lesson 02: forward
+
+
+def cell_forward_shapes(gru_cell_forward):
+    """Does gru_cell_forward(x_t, h_prev, params) return (h_next, cache), h_next of shape (B, n_h)?"""
+    x, h0, params = gru_case()
+    out = run_learner(gru_cell_forward, (x[:, 0], h0, params), CELL_ARGS, ("h_next", "cache"))
+    expect_close("h_next", out["h_next"], h0, "(B, n_h)", values=False)
+
+
+def cell_forward_values(gru_cell_forward, B=4, n_x=5, n_h=3, dtype=torch.float64, seed=0):
+    """Does gru_cell_forward compute the course's GRU step, at these sizes and dtype?"""
+    x, h0, params = gru_case(B, n_x, n_h, 1, dtype, seed)
+    out = run_learner(gru_cell_forward, (x[:, 0], h0, params), CELL_ARGS, ("h_next", "cache"))
+    with torch.no_grad():
+        expected = gru_oracle_cell(x[:, 0], h0, params)
+        explain("h_next", out["h_next"], expected, lambda: _forward_mistakes(x[:, 0], h0, params))
+
+
+def cell_forward_random_cases(gru_cell_forward):
+    """cell_forward_values on random sizes (B = 1 included), in float64 and float32."""
+    for B, n_x, n_h, _, seed in RANDOM_CASES:
+        for dtype in (torch.float64, torch.float32):
+            cell_forward_values(gru_cell_forward, B, n_x, n_h, dtype, seed)
+
+
+def forward_values(gru_forward, B=4, n_x=5, n_h=3, T=6, dtype=torch.float64, seed=0):
+    """Does gru_forward(x, h0, params) return h_seq (B, T, n_h) of the course's GRU and T caches?"""
+    x, h0, params = gru_case(B, n_x, n_h, T, dtype, seed)
+    try:
+        out = run_learner(gru_forward, (x, h0, params), ("x", "h0", "params"), ("h_seq", "caches"))
+    except CheckFailed as failure:
+        if "not implemented yet" not in str(failure):
+            raise
+        raise type(failure)(
+            f"{failure}\n(if gru_forward is written, the NotImplementedError comes from gru_cell_forward, "
+            "which it calls: implement that first)"
+        ) from None
+    with torch.no_grad():
+        expected = gru_oracle_states(x, h0, params)
+    expect_close("h_seq", out["h_seq"], expected, "(B, T, n_h)", values=False)
+    caches = out["caches"]
+    if not isinstance(caches, (list, tuple)) or len(caches) != T:
+        raise CheckFailed(
+            f"caches should be a list of the T = {T} caches of gru_cell_forward, in time order; got {describe(caches)}"
+        )
+    for t in range(T):
+        problem = tensor_problem(f"h_seq[:, {t}]", out["h_seq"][:, t], expected[:, t], "(B, n_h)")
+        if problem:
+            hint = " (h_1 is right: does each step start from the previous step's h_next?)" if t else ""
+            raise CheckFailed(f"{problem}; the first wrong time step is t = {t + 1}{hint}")
+
+
+def forward_random_cases(gru_forward):
+    """forward_values on random sizes (B = 1 and T = 1 included), in float64 and float32."""
+    for B, n_x, n_h, T, seed in RANDOM_CASES:
+        for dtype in (torch.float64, torch.float32):
+            forward_values(gru_forward, B, n_x, n_h, T, dtype, seed)
+
+
+def reset_after_values(gru_cell_forward_reset_after, B=4, n_x=5, n_h=3, dtype=torch.float64, seed=0):
+    """Does gru_cell_forward_reset_after compute what torch.nn.GRUCell computes on these params?"""
+    x, h0, params = gru_case(B, n_x, n_h, 1, dtype, seed, reset_after=True)
+    out = run_learner(gru_cell_forward_reset_after, (x[:, 0], h0, params), CELL_ARGS, ("h_next", "cache"))
+    with torch.no_grad():
+        expected = interop.torch_step("gru", params, x[:, 0], h0)
+        explain("h_next", out["h_next"], expected, lambda: _reset_after_mistakes(x[:, 0], h0, params))
+
+
+def reset_after_random_cases(gru_cell_forward_reset_after):
+    """reset_after_values against torch.nn.GRUCell on random sizes (B = 1 included), float64 and float32."""
+    for B, n_x, n_h, _, seed in RANDOM_CASES:
+        for dtype in (torch.float64, torch.float32):
+            reset_after_values(gru_cell_forward_reset_after, B, n_x, n_h, dtype, seed)
+
+
+# ---------------------------------------------------------------- lesson 03: backward
+
+GRAD_DIMS = {
+    "dx_t": "(B, n_x)",
+    "dh_prev": "(B, n_h)",
+    "dx": "(B, T, n_x)",
+    "dh0": "(B, n_h)",
+    **{f"dW_{g}": "(n_h, n_h + n_x)" for g in GATES},
+    **{f"db_{g}": "(n_h,)" for g in GATES},
+}
+GRAD_HINTS = {
+    "dW_z": "dW_z is the gradient at z's pre-activation (B, n_h), transposed, times [h_prev, x_t] (B, n_h + n_x)",
+    "db_z": "db_z sums the gradient at z's pre-activation over the batch; ∂h_next/∂z = h_tilde - h_prev, "
+    "and the sigmoid's derivative is z (1 - z)",
+    "dW_r": "dW_r is the gradient at r's pre-activation, transposed, times [h_prev, x_t]",
+    "db_r": "r reaches h_next only through h_tilde, via r * h_prev: "
+    "its gradient is (the gradient at r * h_prev) * h_prev",
+    "dW_h": "the candidate's weights act on [r * h_prev, x_t], not on [h_prev, x_t]",
+    "db_h": "∂h_next/∂h_tilde = z, and tanh's derivative is 1 - h_tilde²",
+    "dx_t": "x_t reaches h_next by three paths (z, r and the candidate): add them up",
+    "dx": "x_t reaches h_next by three paths (z, r and the candidate): add them up",
+    "dh_prev": "h_prev reaches h_next by four paths: directly through (1 - z), and through z, r and the candidate",
+    "dh0": "the gradient flowing into h_t from step t + 1 must be added to dh_seq[:, t] before step t's backward",
+}
+
+
+def autograd_grads(h_fn, inputs, params, upstream):
+    """The gradients of (h_fn(*inputs, params) * upstream).sum() by torch.autograd, in float64.
+
+    inputs is a dict name -> tensor (e.g. {"dx_t": x_t, "dh_prev": h_prev}); returns a dict with those
+    names and dW_*, db_* for the GRU's params, each cast back to the inputs' dtype.
+    """
+    dtype = upstream.dtype
+    leaves = {k: v.detach().double().requires_grad_(True) for k, v in inputs.items()}
+    p = {k: v.detach().double().requires_grad_(True) for k, v in params.items()}
+    out = h_fn(*leaves.values(), p)
+    names = [*leaves, *GRAD_NAMES]
+    tensors = [*leaves.values(), *(p[name[1:]] for name in GRAD_NAMES)]
+    grads = torch.autograd.grad(out, tensors, upstream.double())
+    return {name: g.to(dtype) for name, g in zip(names, grads, strict=True)}
+
+
+def _learner_cell(gru_cell_forward, x_t, h_prev, params, t=None):
+    """Run the learner's own gru_cell_forward; refuse to go on if its h_next is wrong."""
+    try:
+        out = run_learner(gru_cell_forward, (x_t, h_prev, params), CELL_ARGS, ("h_next", "cache"))
+    except CheckFailed as failure:
+        raise type(failure)(
+            f"{failure}\n(the backward tests run your gru_cell_forward from lesson 02 "
+            "to make the caches: paste it into this notebook first)"
+        ) from None
+    with torch.no_grad():
+        expected = gru_oracle_cell(x_t, h_prev, params)
+    problem = tensor_problem("h_next", out["h_next"], expected, "(B, n_h)")
+    if problem:
+        at = f" at time step t = {t + 1}" if t is not None else ""
+        raise CheckFailed(
+            f"your gru_cell_forward (from lesson 02) is wrong{at}, so its cache cannot be "
+            f"trusted: {problem}. Fix gru_cell_forward first; the backward was not checked"
+        )
+    return out
+
+
+def cell_backward_grads(gru_cell_backward, gru_cell_forward, B=4, n_x=5, n_h=3, dtype=torch.float64, seed=0):
+    """Does gru_cell_backward(dh_next, cache) give torch.autograd's gradients, gradient by gradient?
+
+    The cache comes from the learner's gru_cell_forward; the backward runs with autograd refused.
+    """
+    x, h0, params = gru_case(B, n_x, n_h, 1, dtype, seed)
+    x_t = x[:, 0]
+    cache = _learner_cell(gru_cell_forward, x_t, h0, params)["cache"]
+    dh_next = torch.randn(B, n_h, dtype=dtype, generator=torch.Generator().manual_seed(500 + seed))
+    args = (dh_next, cache)
+    got = run_learner(gru_cell_backward, args, ("dh_next", "cache"), ("grads",), guard=no_autograd)
+    expected = autograd_grads(gru_oracle_cell, {"dx_t": x_t, "dh_prev": h0}, params, dh_next)
+    expect_grads(got["grads"], expected, GRAD_DIMS, GRAD_HINTS, "gru_cell_backward")
+
+
+def cell_backward_random_cases(gru_cell_backward, gru_cell_forward):
+    """cell_backward_grads on random sizes (B = 1 included), in float64 and float32."""
+    for B, n_x, n_h, _, seed in RANDOM_CASES:
+        for dtype in (torch.float64, torch.float32):
+            cell_backward_grads(gru_cell_backward, gru_cell_forward, B, n_x, n_h, dtype, seed)
+
+
+def backward_grads(gru_backward, gru_cell_forward, B=4, n_x=5, n_h=3, T=5, dtype=torch.float64, seed=0):
+    """Does gru_backward(dh_seq, caches) give torch.autograd's gradients through the whole sequence?
+
+    caches is the list of the T caches of the learner's gru_cell_forward, as gru_forward returns it.
+    """
+    x, h0, params = gru_case(B, n_x, n_h, T, dtype, seed)
+    h, caches = h0, []
+    for t in range(T):
+        out = _learner_cell(gru_cell_forward, x[:, t], h, params, t)
+        h = out["h_next"]
+        caches.append(out["cache"])
+    dh_seq = torch.randn(B, T, n_h, dtype=dtype, generator=torch.Generator().manual_seed(700 + seed))
+    got = run_learner(gru_backward, (dh_seq, caches), ("dh_seq", "caches"), ("grads",), guard=no_autograd)
+    expected = autograd_grads(gru_oracle_states, {"dx": x, "dh0": h0}, params, dh_seq)
+    expect_grads(got["grads"], expected, GRAD_DIMS, GRAD_HINTS, "gru_backward")
+
+
+def backward_random_cases(gru_backward, gru_cell_forward):
+    """backward_grads on random sizes (B = 1 and T = 1 included), in float64 and float32."""
+    for B, n_x, n_h, T, seed in RANDOM_CASES:
+        for dtype in (torch.float64, torch.float32):
+            backward_grads(gru_backward, gru_cell_forward, B, n_x, n_h, T, dtype, seed)
+
+
+# ---------------------------------------------------------------- lesson 02: the latch puzzle
+
+
+def latch_solved(gru_latch_settings):
+    """Do the learner's settings make the one-unit GRU latch the subject's number at the noun and hold it?
+
+    gru_latch_settings() returns a dict slider name -> number (the sliders of gl.widgets.gru_sentence);
+    the verdict is gatelab.dynamics.gru_latch_verdict on "The cat …" and "The cats …".
+    """
+    settings = run_learner(gru_latch_settings, (), (), ("settings",))["settings"]
+    if not isinstance(settings, dict):
+        raise CheckFailed(
+            f"gru_latch_settings should return a dict slider name -> number; it returned {describe(settings)}"
+        )
+    unknown = sorted(set(map(str, settings)) - set(dynamics.setting_names(dynamics.GRU_GATES)))
+    if unknown:
+        raise CheckFailed(f"unknown setting names {unknown}; use the sliders' names (z_noun, b_z, …)")
+    bad = [k for k, v in settings.items() if isinstance(v, bool) or not isinstance(v, (int, float))]
+    if bad:
+        raise CheckFailed(f"settings should be plain numbers; these are not: {', '.join(bad)}")
+    solved, message = dynamics.gru_latch_verdict(settings)
+    if not solved:
+        raise CheckFailed(f"not latched yet: {message}")

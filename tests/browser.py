@@ -1,0 +1,122 @@
+"""JupyterLab on loopback driven through Debian's Chromium: shared by the browser tests and the benchmark."""
+
+import contextlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from autograde.release import release
+from tests.course import ROOT
+
+CHROMIUM = Path("/usr/lib/chromium/chromium")  # Debian's binary (/usr/bin/chromium is a wrapper script)
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+TOKEN = "gates-browser-test"
+ANNOUNCEMENTS = "@jupyterlab/apputils-extension:announcements"  # its pop-up covers the page
+
+
+def course_copy(folder):
+    """A copy of the course in folder (solutions, lessons, assets, config) with a filled gradebook."""
+    for name in ("solutions", "lessons", "assets"):
+        shutil.copytree(ROOT / name, folder / name)
+    shutil.copy(ROOT / "nbgrader_config.py", folder)
+    (folder / "autograde").mkdir()
+    release(folder)
+    return folder
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def api(url, path, method="GET"):
+    """Call the Jupyter server's REST API; returns the decoded JSON (or None)."""
+    request = urllib.request.Request(f"{url}{path}", method=method, headers={"Authorization": f"token {TOKEN}"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        body = response.read()
+    return json.loads(body) if body else None
+
+
+def wait_for_server(url, process, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "jupyter lab exited"
+        try:
+            api(url, "/api/status")
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise TimeoutError("jupyter lab did not start")
+
+
+@contextlib.contextmanager
+def lab_server(course, config):
+    """JupyterLab serving the folder course on a free loopback port, configured in config; yields its URL."""
+    (config / "labconfig").mkdir(exist_ok=True)
+    (config / "labconfig" / "page_config.json").write_text(json.dumps({"disabledExtensions": {ANNOUNCEMENTS: True}}))
+    port = free_port()
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config), PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    command = [
+        "jupyter", "lab", "--no-browser", f"--port={port}", f"--IdentityProvider.token={TOKEN}",
+        "--ServerApp.ip=127.0.0.1", f"--ServerApp.root_dir={course}", "--LabApp.expose_app_in_browser=True",
+        "--allow-root",
+    ]  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    with open(config / "server.log", "w") as log:
+        server = subprocess.Popen(command, cwd=course, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_for_server(url, server)
+            yield url
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def close_sessions(url):
+    """Delete every kernel session, so reopening a notebook starts a fresh kernel."""
+    for session in api(url, "/api/sessions"):
+        api(url, f"/api/sessions/{session['id']}", method="DELETE")
+
+
+def open_notebook(page, url, relative_path):
+    """Open a notebook in JupyterLab and wait until its kernel is ready."""
+    page.goto(f"{url}/lab/tree/{relative_path}?token={TOKEN}")
+    page.wait_for_function(
+        "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
+        timeout=90_000,
+    )
+
+
+def run_all(page):
+    """Run every cell and wait for the last to finish (the command's promise resolves then)."""
+    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'", timeout=90_000
+    )
+
+
+def error_outputs(page):
+    """The text of every error or stderr output shown in the notebook."""
+    return page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').all_inner_texts()
+
+
+def move_slider(page, explorer, handle):
+    """Press an arrow key on a slider's handle; wait until the explorer's figure is redrawn; return the ms taken."""
+    figure = explorer.locator("img").first.element_handle()
+    before = figure.get_attribute("src")
+    at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+    handle.focus()
+    start = time.perf_counter()
+    page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
+    page.wait_for_function("([img, src]) => img.src !== src && img.complete", arg=[figure, before], timeout=10_000)
+    return 1000 * (time.perf_counter() - start)

@@ -1,0 +1,102 @@
+"""Do the lessons work in a real browser? JupyterLab on loopback, driven through Debian's Chromium.
+
+For every source notebook with widgets: open it, run all cells, and for every explorer move each slider
+with the keyboard and prove its figure's pixels changed; no error output, no browser console error.
+Also nbgrader's Validate on a solved lesson, and the formgrader listing the course's assignments.
+Without Chromium these tests skip, except under CI (CI=true), where they must run.
+"""
+
+import os
+
+import pytest
+
+from tests.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    TOKEN,
+    close_sessions,
+    course_copy,
+    error_outputs,
+    lab_server,
+    move_slider,
+    open_notebook,
+    run_all,
+)
+from tests.course import ROOT, SOLUTION_NOTEBOOKS
+
+WIDGET_NOTEBOOKS = [p for p in SOLUTION_NOTEBOOKS if "gl.widgets." in p.read_text()]
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("browser")]
+
+if not CHROMIUM.exists():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{CHROMIUM} is missing: CI must install Debian's chromium (see .ci/run)")
+    pytest.skip(
+        f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True
+    )
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+
+# Session scope: under xdist, module-scoped fixtures can be set up again between tests of a group.
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory):
+    """A JupyterLab server on loopback over a copy of the course (with its gradebook); yields its URL."""
+    course = course_copy(tmp_path_factory.mktemp("course"))
+    with lab_server(course, tmp_path_factory.mktemp("jupyter-config")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, lab):
+    """A fresh page that records console errors; afterwards, every kernel session is deleted."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.console_errors = []
+    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
+    yield page
+    page.close()
+    close_sessions(lab)
+
+
+@pytest.mark.parametrize("notebook", WIDGET_NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_slider_redraws_its_figure_in_a_real_browser(page, lab, notebook):
+    open_notebook(page, lab, notebook.relative_to(ROOT))
+    run_all(page)
+    explorers = page.locator(".gl-explorer")
+    expect(explorers.first).to_be_visible(timeout=30_000)
+    assert error_outputs(page) == []
+    moved = 0
+    for e in range(explorers.count()):
+        explorer = explorers.nth(e)
+        explorer.scroll_into_view_if_needed()
+        handles = explorer.locator(".noUi-handle")
+        assert handles.count() > 0
+        figure = explorer.locator("img").first
+        for s in range(handles.count()):
+            before = figure.screenshot()
+            move_slider(page, explorer, handles.nth(s))
+            assert figure.screenshot() != before, f"explorer {e}, slider {s}: the figure's pixels did not change"
+            moved += 1
+    assert moved >= 2
+    assert error_outputs(page) == []
+    assert page.console_errors == []
+
+
+def test_nbgrader_validate_passes_a_solved_lesson(page, lab):
+    open_notebook(page, lab, "solutions/00-start-here/00-start-here.ipynb")
+    page.get_by_role("button", name="Validate").click()
+    expect(page.get_by_text("Success! Your notebook passes all the tests.")).to_be_visible(timeout=90_000)
+
+
+def test_formgrader_lists_the_course_assignments(page, lab):
+    page.goto(f"{lab}/formgrader?token={TOKEN}")
+    for name in sorted({p.parent.name for p in SOLUTION_NOTEBOOKS}):
+        expect(page.get_by_text(name, exact=True).first).to_be_visible(timeout=30_000)

@@ -1,0 +1,208 @@
+"""Tests for gatelab.dynamics: the one-unit cells reading sentences, the puzzles, the gradient highway.
+
+Expected values come from PyTorch: nn.GRUCell / nn.LSTMCell through gatelab.interop, and autograd in
+float64 through the unrolled cells.
+"""
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from gatelab import data, dynamics, interop
+from gatelab.widgets.gates import GRU_SENTENCE_START, LSTM_PUZZLE_START
+
+GRU_SOLUTION = {"z_noun": 8.0, "b_z": -4.0, "h_number": 3.0}
+LSTM_SOLUTION = {"b_f": 4.0, "i_noun": 8.0, "b_i": -4.0, "c_number": 3.0, "b_o": 2.0}
+
+
+def random_settings(gates, seed):
+    g = torch.Generator().manual_seed(seed)
+    names = dynamics.setting_names(gates)
+    values = 2 * torch.randn(len(names), generator=g, dtype=torch.float64)
+    return dict(zip(names, values.tolist(), strict=True))
+
+
+def torch_unroll(kind, params, tokens):
+    """h (T,) and, for an LSTM, c (T,) of torch's own one-unit cell reading tokens from zero states."""
+    x = data.token_features(tokens)
+    h, c, hs, cs = torch.zeros(1, 1, dtype=torch.float64), torch.zeros(1, 1, dtype=torch.float64), [], []
+    for x_t in x:
+        out = interop.torch_step(kind, params, x_t[None], h, c if kind == "lstm" else None)
+        h, c = out if kind == "lstm" else (out, c)
+        hs.append(float(h))
+        cs.append(float(c))
+    return torch.tensor(hs, dtype=torch.float64), torch.tensor(cs, dtype=torch.float64)
+
+
+def gate(params, g, h_prev, x):
+    """torch's sigmoid of the linear map W_g [h_prev, x_t] + b_g, per token (T,)."""
+    hx = torch.cat([h_prev[:, None], x], dim=1)  # (T, 1 + n_x)
+    return torch.sigmoid(F.linear(hx, params[f"W_{g}"], params[f"b_{g}"]))[:, 0]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("name", ["cat", "cats", "cat-dogs"])
+def test_gru_sentence_trace_matches_torch(seed, name):
+    """Is the one-unit GRU's h the one nn.GRUCell computes, and are z, r and h_tilde consistent with it?"""
+    settings, tokens = random_settings(dynamics.GRU_GATES, seed), data.SENTENCES[name]
+    trace = dynamics.gru_sentence_trace(settings, tokens)
+    assert set(trace) == {"z", "r", "h_tilde", "h"}
+    assert all(v.shape == (len(tokens),) and v.dtype == torch.float64 for v in trace.values())
+    params = dynamics.sentence_params(dynamics.GRU_GATES, settings)
+    h_torch, _ = torch_unroll("gru", params, tokens)
+    torch.testing.assert_close(trace["h"], h_torch, atol=1e-12, rtol=0)
+    h_prev, x = torch.cat([torch.zeros(1, dtype=torch.float64), h_torch[:-1]]), data.token_features(tokens)
+    torch.testing.assert_close(trace["z"], gate(params, "z", h_prev, x), atol=1e-12, rtol=0)
+    torch.testing.assert_close(trace["r"], gate(params, "r", h_prev, x), atol=1e-12, rtol=0)
+    mix = trace["z"] * trace["h_tilde"] + (1 - trace["z"]) * h_prev
+    torch.testing.assert_close(mix, h_torch, atol=1e-12, rtol=0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("name", ["cat", "cats", "cats-dog"])
+def test_lstm_sentence_trace_matches_torch(seed, name):
+    """Are the one-unit LSTM's c and h the ones nn.LSTMCell computes, and its gates consistent with them?"""
+    settings, tokens = random_settings(dynamics.LSTM_GATES, seed), data.SENTENCES[name]
+    trace = dynamics.lstm_sentence_trace(settings, tokens)
+    assert set(trace) == {"f", "i", "c_tilde", "o", "c", "h"}
+    assert all(v.shape == (len(tokens),) and v.dtype == torch.float64 for v in trace.values())
+    params = dynamics.sentence_params(dynamics.LSTM_GATES, settings)
+    h_torch, c_torch = torch_unroll("lstm", params, tokens)
+    torch.testing.assert_close(trace["h"], h_torch, atol=1e-12, rtol=0)
+    torch.testing.assert_close(trace["c"], c_torch, atol=1e-12, rtol=0)
+    zero, x = torch.zeros(1, dtype=torch.float64), data.token_features(tokens)
+    h_prev, c_prev = torch.cat([zero, h_torch[:-1]]), torch.cat([zero, c_torch[:-1]])
+    for g in ("f", "i", "o"):
+        torch.testing.assert_close(trace[g], gate(params, g, h_prev, x), atol=1e-12, rtol=0)
+    c_mix = trace["f"] * c_prev + trace["i"] * trace["c_tilde"]
+    torch.testing.assert_close(c_mix, c_torch, atol=1e-12, rtol=0)
+
+
+def test_sentence_params_layout_and_unknown_names():
+    """Do settings land in W_g's columns [h_prev, x_t] and b_g, and does a typo raise a KeyError naming it?"""
+    params = dynamics.sentence_params(dynamics.GRU_GATES, {"z_noun": 2.0, "z_h": -1.0, "b_z": 0.5})
+    assert params["W_z"].shape == (1, 1 + len(data.FEATURES)) and params["b_z"].shape == (1,)
+    assert params["W_z"][0, 0] == -1.0 and params["W_z"][0, 1 + data.FEATURES.index("noun")] == 2.0
+    assert params["b_z"].item() == 0.5 and params["W_h"].abs().sum() == 0
+    with pytest.raises(KeyError, match="z_nuon"):
+        dynamics.sentence_params(dynamics.GRU_GATES, {"z_nuon": 1.0})
+    with pytest.raises(KeyError, match="z_noun"):  # a GRU setting is not an LSTM setting
+        dynamics.lstm_sentence_trace({"z_noun": 1.0}, data.SENTENCES["cat"])
+
+
+def test_gru_latch_solution_solves():
+    """Does the solution stated in gru_sentence's docstring solve the GRU puzzle?"""
+    solved, message = dynamics.gru_latch_verdict(GRU_SOLUTION)
+    assert solved, message
+    for name in ("cat", "cats"):
+        s, v, number = data.subject_and_verb(data.SENTENCES[name])
+        h = dynamics.gru_sentence_trace(GRU_SOLUTION, data.SENTENCES[name])["h"]
+        assert (h[s : v + 1] * number >= dynamics.GRU_LATCH_MIN).all()
+
+
+def test_gru_latch_start_does_not_solve():
+    """Does the widget's starting point fail, and say where the memory leaks?"""
+    solved, message = dynamics.gru_latch_verdict(GRU_SENTENCE_START)
+    assert not solved
+    assert "','" in message and "leaks" in message
+
+
+def test_gru_latch_overwritten_by_the_clause_verb():
+    """Does opening the update gate at every verb fail at "ate", where the candidate carries no number?"""
+    solved, message = dynamics.gru_latch_verdict(GRU_SOLUTION | {"z_verb": 8.0})
+    assert not solved and "'ate'" in message
+
+
+def test_gru_latch_must_be_set_at_the_noun():
+    """Does a memory that drifts to the right sign only later (self-excitation through h_h) fail?"""
+    drifting = {"z_noun": 0.5, "b_z": -1.0, "h_number": 3.0, "h_h": 5.0}
+    tokens = data.SENTENCES["cat"]
+    s, v, _ = data.subject_and_verb(tokens)
+    h = dynamics.gru_sentence_trace(drifting, tokens)["h"]
+    assert h[v] > dynamics.GRU_LATCH_MIN > h[s]  # right at the verb, but not set at the noun
+    solved, message = dynamics.gru_latch_verdict(drifting)
+    assert not solved and "at the noun itself" in message
+
+
+def test_gru_latch_needs_both_sentences():
+    """Does a memory that always says "singular" fail on "cats"?"""
+    always_singular = {"z_noun": 8.0, "b_z": -4.0, "b_h": 3.0}
+    solved, message = dynamics.gru_latch_verdict(always_singular)
+    assert not solved and "cats" in message
+
+
+def test_lstm_memory_solution_solves():
+    """Does the solution stated in lstm_memory_puzzle's docstring solve the LSTM puzzle?"""
+    solved, message = dynamics.lstm_memory_verdict(LSTM_PUZZLE_START | LSTM_SOLUTION | {"f_verb": 0.0})
+    assert solved, message
+    solved, message = dynamics.lstm_memory_verdict(LSTM_SOLUTION)
+    assert solved, message
+
+
+def test_lstm_memory_start_does_not_solve():
+    """Does the widget's starting point fail?"""
+    solved, message = dynamics.lstm_memory_verdict(LSTM_PUZZLE_START)
+    assert not solved and "c = " in message
+
+
+def test_lstm_memory_forgetting_at_the_clause_verb_fails():
+    """Does a forget gate that closes at every verb lose the number at "ate"?"""
+    solved, message = dynamics.lstm_memory_verdict(LSTM_SOLUTION | {"f_verb": -8.0})
+    assert not solved and "'ate'" in message
+
+
+def test_lstm_memory_needs_an_open_output_gate():
+    """Does a cell that remembers but a closed output gate fail, pointing at the output gate?"""
+    solved, message = dynamics.lstm_memory_verdict(LSTM_SOLUTION | {"b_o": -6.0})
+    assert not solved and "output gate" in message
+
+
+def torch_lstm_c(b_f, x, T, c0, through_h):
+    """c_T of a one-unit nn.LSTMCell (HIGHWAY_WEIGHTS, forget bias b_f) unrolled T steps from c0 and h0 = 0.
+
+    Without through_h, h_{t-1} enters the gates detached: the derivative follows the cell alone."""
+    params = {}
+    for g, (w_x, w_h) in dynamics.HIGHWAY_WEIGHTS.items():
+        params[f"W_{g}"] = torch.tensor([[w_h, w_x]], dtype=torch.float64)
+        params[f"b_{g}"] = torch.tensor([b_f if g == "f" else 0.0], dtype=torch.float64)
+    h, c = torch.zeros(1, 1, dtype=torch.float64), c0.reshape(1, 1)
+    for x_t in x[:T]:
+        h, c = interop.torch_step("lstm", params, x_t.reshape(1, 1), h if through_h else h.detach(), c)
+    return c[0, 0]
+
+
+@pytest.mark.parametrize("b_f", [-2.0, 0.0, 1.0, 4.0])
+def test_highway_gradient_is_the_product_of_forget_gates(b_f):
+    """Along the cell, is ∂c_t/∂c_0 exactly f_1 ⋯ f_t (to 1e-12)?"""
+    x = dynamics.one_unit_rnn_inputs(60, 0.5)
+    f, dc = dynamics.one_unit_lstm_cell_gradients(b_f, x)
+    assert f.shape == dc.shape == (60,)
+    assert ((f > 0) & (f < 1)).all()
+    torch.testing.assert_close(dc, f.cumprod(0), atol=1e-12, rtol=1e-12)
+
+
+@pytest.mark.parametrize("through_h", [False, True])
+def test_highway_gradient_matches_autograd_through_lstmcell(through_h):
+    """Is ∂c_T/∂c_0 what autograd gives through nn.LSTMCell unrolled T steps (cell path, or all paths)?"""
+    x = dynamics.one_unit_rnn_inputs(30, 0.5)
+    _, dc = dynamics.one_unit_lstm_cell_gradients(1.0, x, through_h=through_h)
+    for T in (1, 7, 30):
+        c0 = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)
+        (expected,) = torch.autograd.grad(torch_lstm_c(1.0, x, T, c0, through_h), c0)
+        torch.testing.assert_close(dc[T - 1], expected, atol=1e-12, rtol=1e-9)
+
+
+def test_highway_paths_through_h_change_the_gradient():
+    """Do the paths through h make the full derivative differ from the product of forget gates?"""
+    x = dynamics.one_unit_rnn_inputs(40, 0.5)
+    f, dc_all = dynamics.one_unit_lstm_cell_gradients(1.0, x, through_h=True)
+    assert (dc_all - f.cumprod(0)).abs().max() > 1e-3
+
+
+def test_highway_forget_bias_keeps_the_gradient():
+    """Does a larger forget bias keep more gradient after 40 steps, near 1 for b_f = 8?"""
+    x = dynamics.one_unit_rnn_inputs(40, 0.5)
+    biases = (-2.0, 0.0, 1.0, 3.0, 8.0)
+    at_40 = [float(dynamics.one_unit_lstm_cell_gradients(b_f, x)[1][-1]) for b_f in biases]
+    assert at_40 == sorted(at_40)
+    assert at_40[0] < 1e-20 and at_40[-1] > 0.9
