@@ -7,11 +7,16 @@ hostile in one way, each with its expected score and the line its feedback must 
 Without bubblewrap these tests skip, except under CI (CI=true), where they must run.
 """
 
+import fcntl
+import hashlib
 import html
+import json
 import os
 import re
+import shutil
 import sqlite3
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -38,7 +43,7 @@ if not sandbox_available():
 
 A = "01-why-gates"
 NB = f"{A}.ipynb"
-LIMITS = {"cell_timeout": 10, "notebook_timeout": 180, "memory_limit": 3 * 2**30, "cpu_limit": 200, "sandbox": True}
+LIMITS = {"cell_timeout": 20, "notebook_timeout": 180, "memory_limit": 3 * 2**30, "cpu_limit": 200, "sandbox": True}
 
 ZEROS_RNN = """def rnn_cell_forward(x_t, h_prev, params):
     h_next = torch.zeros_like(h_prev)  # the right shape, the wrong values
@@ -298,21 +303,43 @@ def gradebook_rows(course):
         return {t: sorted(map(repr, db.execute(f"SELECT * FROM {t}"))) for t in tables}
 
 
-@pytest.fixture(scope="module")
-def batch(tmp_path_factory):
-    """The course after grading every case in one batch with two workers."""
-    course = make_course(tmp_path_factory.mktemp("course"), [A])
+def hashes(folder):
+    """{relative path: sha256} of every file under folder."""
+    return {path: hashlib.sha256(data).hexdigest() for path, data in files_under(folder).items()}
+
+
+def grade_batch(course):
+    """Make the course, submit every case, grade them with two workers; return what the tests check."""
+    make_course(course, [A])
     nbgrader("generate_assignment", A, cwd=course)
     source = read(course / "solutions" / A / NB)
     released = read(course / "lessons" / A / NB)
     for case in CASES:
         submit(course, A, case.student, case.build(released, source, course))
-    protected = {
-        "submitted": files_under(course / "autograde" / "submitted"),
-        "solutions": files_under(course / "solutions"),
-    }
+    protected = {"submitted": hashes(course / "autograde" / "submitted"), "solutions": hashes(course / "solutions")}
     scores = grade(A, course, workers=2, limits=LIMITS, echo=print)
-    return {"course": course, "scores": scores, "protected": protected, "source": source}
+    return {"course": str(course), "scores": scores, "protected": protected}
+
+
+@pytest.fixture(scope="session")
+def batch(tmp_path_factory):
+    """The course after grading every case in one batch, once per test session.
+
+    pytest-xdist may run this module's tests in two workers (its xdist_group does not hold with this
+    pytest), so the first worker grades and the other waits for its result (a lock in the shared temp dir).
+    """
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    result = shared / "grading-batch.json"
+    with open(shared / "grading-batch.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not result.exists():
+            course = shared / "grading-batch"
+            course.mkdir()
+            result.write_text(json.dumps(grade_batch(course)))
+    data = json.loads(result.read_text())
+    data["course"] = Path(data["course"])
+    return data
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.student for c in CASES])
@@ -326,7 +353,7 @@ def test_each_submission_gets_what_it_earned_and_says_why(batch, case):
 def test_the_batch_grades_everyone_and_alters_no_submission(batch):
     course = batch["course"]
     assert set(batch["scores"]) == {c.student for c in CASES}
-    assert files_under(course / "autograde" / "submitted") == batch["protected"]["submitted"]
+    assert hashes(course / "autograde" / "submitted") == batch["protected"]["submitted"]
     nbgrader("export", "--to=grades.csv", cwd=course)
     assert len((course / "grades.csv").read_text().splitlines()) == len(CASES) + 1
 
@@ -338,12 +365,12 @@ def test_student_code_cannot_reach_solutions_gradebook_others_or_network(batch):
     for what in snoop(course)[1]:
         assert f"{what}: blocked" in printed, printed
     assert "ESCAPED" not in printed
-    assert files_under(course / "solutions") == batch["protected"]["solutions"]
+    assert hashes(course / "solutions") == batch["protected"]["solutions"]
     assert not (course / "pwned.txt").exists()
 
 
 def test_feedback_shows_hidden_tests_results_but_not_their_code(batch):
-    source = batch["source"]
+    source = read(batch["course"] / "solutions" / A / NB)
     hidden = {line for cell in source.cells for line in region_lines(cell.source, "### BEGIN HIDDEN", "### END HIDDEN")}
     assert hidden
     for case in CASES:
@@ -352,8 +379,9 @@ def test_feedback_shows_hidden_tests_results_but_not_their_code(batch):
     assert "✓ rnn_cell_forward matches torch.nn.RNNCell for B=1" in feedback_text(batch["course"], "solved")
 
 
-def test_regrading_gives_the_same_gradebook(batch):
-    course = batch["course"]
+def test_regrading_gives_the_same_gradebook(batch, tmp_path):
+    course = tmp_path / "course"
+    shutil.copytree(batch["course"], course)  # the other tests keep reading the batch's course
     before = gradebook_rows(course)
     again = grade(A, course, workers=2, limits=LIMITS, students={"solved", "kills-kernel", "corrupted-json"})
     assert again == {s: batch["scores"][s] for s in again}
