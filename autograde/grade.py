@@ -11,11 +11,13 @@ Steps, each a function below:
    notebook by cell id; unknown grade ids are dropped. Each change is a note at the top of the notebook.
 3. grade: in each workspace, `nbgrader autograde` with GuardedExecute (autograde/executor.py: sandboxed
    kernel, tamper guard, recovery from dead kernels), against the workspace's own copy of the gradebook;
-   then `nbgrader generate_feedback` on a copy whose hidden tests and tracebacks are removed. Workers
-   run N workspaces at a time.
+   workers run N workspaces at a time. Each autograded notebook is also copied with its hidden tests'
+   lines and its test tracebacks removed: the feedback is made from that copy.
 4. merge: the main process alone writes each workspace's scores and comments into the course gradebook,
-   one student at a time (SQLite takes one writer). Scores are overwritten, manual grades kept, so grading
-   twice gives the same gradebook. With a server gradebook (PostgreSQL db_url), workers write to it directly.
+   one student at a time (SQLite takes one writer), and copies the autograded notebooks. Scores are
+   overwritten, manual grades kept, so grading twice gives the same gradebook. With a server gradebook
+   (PostgreSQL db_url), workers write to it directly.
+5. feedback: `nbgrader generate_feedback` on the redacted copies, in N workspaces at once.
 A submission whose grading fails anyway gets 0 for that notebook and a feedback page saying why.
 """
 
@@ -149,7 +151,7 @@ def match_notebooks(folder, released):
     """{released name: (notebook, notes)} for a submission folder: renamed, unreadable and missing handled."""
     readable, unreadable = {}, {}
     for path in sorted(folder.glob("*.ipynb")):
-        nb, why = read_notebook(path)
+        nb, why = (None, "it is a symbolic link, not a file") if path.is_symlink() else read_notebook(path)
         if nb is None:
             unreadable[path.name] = why
         else:
@@ -309,6 +311,23 @@ def failure_page(student, assignment, reason):
     )
 
 
+def grade_one_safely(student, folder, assignment, coursedir, released, work, template_db, limits):
+    """grade_one, or a result that says why it failed: one submission never stops the batch."""
+    try:
+        return grade_one(student, folder, assignment, coursedir, released, work, template_db, limits)
+    except Exception as error:
+        why = f"the grader failed on it ({type(error).__name__}: {error})"
+        return {
+            "student": student,
+            "released": list(released),
+            "notes": {},
+            "failures": dict.fromkeys(released, why),
+            "db_url": None,
+            "seconds": 0.0,
+            "log": "",
+        }
+
+
 def grade_one(student, folder, assignment, coursedir, released, work, template_db, limits):
     """Stage and autograde one student in work/student, and redact a copy for feedback; return a result dict."""
     start = time.monotonic()
@@ -366,12 +385,16 @@ def merge_grades(result, assignment, coursedir, work):
     with Gradebook(coursedir.db_url, coursedir.course_id) as dst:
         dst.update_or_create_student(student)
         try:
+            if result["db_url"] is None:
+                raise MissingEntry()
             with Gradebook(result["db_url"], coursedir.course_id) as src:
                 copy_grades(src, dst, assignment, student)
-        except MissingEntry:
+        except Exception:  # no usable grades: every notebook of this submission scores 0
+            dst.db.rollback()
             dst.update_or_create_submission(assignment, student)
             notebooks = dst.find_assignment(assignment).notebooks
-            result["failures"] = {f"{nb.name}.ipynb": "nbgrader autograde failed" for nb in notebooks}
+            failed = {f"{nb.name}.ipynb": "nbgrader autograde failed" for nb in notebooks}
+            result["failures"] = {**failed, **result["failures"]}
         for name in result["failures"]:
             for grade in dst.find_submission_notebook(Path(name).stem, assignment, student).grades:
                 grade.auto_score, grade.needs_manual_grade = 0.0, False
@@ -477,7 +500,7 @@ def grade(assignment, course=ROOT, workers=None, limits=None, students=None, ech
     try:
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
             jobs = [
-                pool.submit(grade_one, s, f, assignment, coursedir, released, work, template_db, limits)
+                pool.submit(grade_one_safely, s, f, assignment, coursedir, released, work, template_db, limits)
                 for s, f in folders.items()
             ]
             results = []
