@@ -479,6 +479,9 @@ def grade(assignment, course=ROOT, workers=None, limits=None, students=None, ech
     from autograde.sandbox import sandbox_available
 
     limits = {**DEFAULT_LIMITS, **(limits or {})}
+    bin_dir = str(Path(sys.executable).parent)  # nbgrader's Gradebook runs alembic as a program
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
     if limits["sandbox"] and not sandbox_available():
         raise SystemExit("bubblewrap (bwrap) and prlimit are needed to grade safely: apt-get install bubblewrap")
     course = Path(course).resolve()

@@ -287,6 +287,7 @@ CASES = [
     ),
     Case("renamed-notebook", lambda r, s, c: {"my work (1).ipynb": solved(r, s)}, 6, ["was graded as"]),
     Case("empty-folder", lambda r, s, c: {}, 0, ["no notebook"]),
+    Case("symlink-to-solution", lambda r, s, c: {NB: c / "solutions" / A / NB}, 0, ["it is a symbolic link"]),
 ]
 
 
