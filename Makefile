@@ -8,7 +8,7 @@ export PATH := $(BIN):$(PATH)
 PORT ?= 8888
 JOBS ?= 2
 
-.PHONY: setup lab test lint bench release student-copy clean
+.PHONY: setup lab test lint bench release student-copy grade bench-grading clean
 
 setup: $(VENV)/.installed
 
@@ -43,5 +43,15 @@ release: setup
 student-copy: setup
 	$(BIN)/python -m autograde.student_copy $(or $(DEST),dist/gates-student)
 
+## grade: grade every submission of A=<assignment> in parallel, sandboxed (WORKERS=N, default: the cores)
+grade: setup
+	@test -n "$(A)" || (echo "usage: make grade A=01-why-gates [WORKERS=2]"; exit 2)
+	$(BIN)/python -m autograde.grade $(A) $(if $(WORKERS),--workers $(WORKERS))
+
+## bench-grading: time grading N=40 submissions of A=01-why-gates with 1 and with 2 workers
+bench-grading: setup
+	$(BIN)/python -m autograde.bench_grading $(or $(A),01-why-gates) --count $(or $(N),40)
+
 clean:
 	rm -rf autograde/submitted autograde/autograded autograde/feedback autograde/gradebook.db dist
+	rm -f autograde/grading-report-*.json

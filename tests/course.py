@@ -128,11 +128,19 @@ def submission(released, source, left_as_released=()):
 
 
 def submit(course, assignment, student, notebooks):
-    """Place notebooks ({file name: nb}) as student's submission, the way `nbgrader collect` would."""
+    """Place notebooks as student's submission, as `nbgrader collect` would.
+
+    notebooks maps file names to a notebook, to raw text (str), or to a Path the file is a symlink to.
+    """
     folder = course / "autograde" / "submitted" / student / assignment
     folder.mkdir(parents=True)
     for name, nb in notebooks.items():
-        nbformat.write(nb, folder / name)
+        if isinstance(nb, Path):
+            (folder / name).symlink_to(nb)
+        elif isinstance(nb, str):
+            (folder / name).write_text(nb)
+        else:
+            nbformat.write(nb, folder / name)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
     (folder / "timestamp.txt").write_text(stamp)
 
