@@ -183,3 +183,14 @@ def test_on_random_cases_runs_a_check_at_every_size_and_dtype():
     (args, kw) = calls[0]
     assert args[0] == "fn" and len(args) == 7 and kw == {"extra": 1}
     assert {args[5] for args, _ in calls} == {torch.float64, torch.float32}
+
+
+def test_a_tensor_subclass_whose_operations_lie_is_refused():
+    class Liar(torch.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            result = super().__torch_function__(func, types, args, kwargs or {})
+            return torch.tensor(False) if func.__name__ == "any" else result
+
+    got = torch.zeros(4, 3, dtype=torch.float64).as_subclass(Liar)
+    assert problem(got) == "h_next should be a plain torch.Tensor, got a Liar (a subclass of it)"

@@ -122,6 +122,18 @@ def rnn_cell_forward(x_t, h_prev, params):
     return AlwaysEqual(), None
 '''
 
+TENSOR_LIAR = """class Liar(torch.Tensor):
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):
+        result = super().__torch_function__(func, types, args, kwargs or {})
+        return torch.tensor(False) if func.__name__ == "any" else result
+
+
+def rnn_cell_forward(x_t, h_prev, params):
+    h_next = torch.zeros_like(h_prev).as_subclass(Liar)  # its errors would never be "any"
+    return h_next, (x_t, h_prev, h_next, params)
+"""
+
 RNNCELL = """def rnn_cell_forward(x_t, h_prev, params):
     n_h = h_prev.shape[1]
     cell = torch.nn.RNNCell(x_t.shape[1], n_h).to(x_t.dtype)
@@ -246,6 +258,12 @@ CASES = [
         lambda r, s, c: {NB: with_solution(solved(r, s), "rnn_cell_forward", LIAR)},
         3,
         ["h_next should be a torch.Tensor"],
+    ),
+    Case(
+        "lying-tensor-subclass",
+        lambda r, s, c: {NB: with_solution(solved(r, s), "rnn_cell_forward", TENSOR_LIAR)},
+        3,
+        ["h_next should be a plain torch.Tensor, got a Liar"],
     ),
     Case(
         "kernel-tampering",

@@ -111,6 +111,8 @@ def tensor_problem(name, got, expected, dims=None, values=True):
     want = f"{dims} = {fmt_shape(expected.shape)}" if dims else fmt_shape(expected.shape)
     if not isinstance(got, torch.Tensor):
         return f"{name} should be a torch.Tensor of shape {want}, got {describe(got)}"
+    if type(got) is not torch.Tensor:  # a subclass can override the very operations a check relies on
+        return f"{name} should be a plain torch.Tensor, got a {type(got).__name__} (a subclass of it)"
     if got.shape != expected.shape:
         hint = " (transposed?)" if got.ndim == 2 and got.shape == expected.shape[::-1] else ""
         return f"{name}: expected shape {want}, got {fmt_shape(got.shape)}{hint}"
