@@ -4,7 +4,7 @@ The grader sends this file's source to a fresh kernel before any notebook cell r
 `install(nonce, name)`. install imports torch and every gatelab module, and snapshots what a test cell's
 verdict relies on: the builtins, the dicts of the gatelab, torch and numpy modules (and of torch.Tensor),
 sys.modules, sys' trace hooks, IPython's input and AST transformers, event callbacks, custom exception
-handler and shell methods, and the kernel's methods. The guard is reachable at sys.modules[name].
+handler (gatelab's) and shell methods, and the kernel's methods. The guard is reachable at sys.modules[name].
 
 The grader calls `sys.modules[name].check(aliases)` through a silent execute request's user_expressions,
 which IPython evaluates with eval(), past any input transformer or event hook. check restores everything
@@ -75,6 +75,7 @@ def install(nonce, name):
     transformer_lists = ("input_transformers_cleanup", "input_transformers_post", "ast_transformers")
     saved_transformers = {k: list(getattr(shell, k, None) or []) for k in transformer_lists}
     saved_managers = {k: getattr(shell, k, None) for k in ("input_transformer_manager", "events", "compile")}
+    saved_custom_exceptions = shell.custom_exceptions  # gatelab's own: failed checks shown as feedback alone
     builtin_names = set(vars(builtins)) - set(KERNEL_BUILTINS)
 
     def restore_namespace(label, current, saved, set_, del_, delete_added, report, module=True):
@@ -136,9 +137,9 @@ def install(nonce, name):
             if not all(trusted(cb) for cb in callbacks):
                 report.append(f"shell.events[{event!r}]")
                 callbacks[:] = [cb for cb in callbacks if trusted(cb)]
-        if shell.custom_exceptions:
+        if shell.custom_exceptions != saved_custom_exceptions:
             report.append("shell.set_custom_exc")
-            shell.custom_exceptions = ()
+            shell.custom_exceptions = saved_custom_exceptions
         if sys.gettrace() is not None or sys.getprofile() is not None:
             report.append("sys.settrace")
             sys.settrace(None)
