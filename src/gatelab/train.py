@@ -1,0 +1,246 @@
+"""Small recurrent networks for the experiments of lessons 06 and 07: build, train, open up.
+
+A Network is a params dict in the course's layout (COURSE.md §3: W_g of shape (H, H + D) acting on
+[h_prev, x_t], b_g of shape (H,)) plus a linear readout. Its cell is one of CELLS, written from the
+course's equations, and every step returns the gates it computed, so a trained model can be opened
+token by token (Network.run). Training is seeded and deterministic on the CPU.
+
+Shapes: B batch, T time, D input features, H hidden units, K outputs.
+"""
+
+import math
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+# --- cells: step(params, x_t, state) -> (state, gates); state is a tuple (h,) or (h, c) of (B, H) ---
+
+
+def _gate(params, g, hx):
+    """sigmoid(W_g [h_prev, x_t] + b_g) without the sigmoid: the pre-activation (B, H)."""
+    return hx @ params[f"W_{g}"].T + params[f"b_{g}"]
+
+
+def rnn_step(params, x_t, state):
+    """Vanilla RNN: h = tanh(W_h [h_prev, x_t] + b_h). No gates."""
+    (h_prev,) = state
+    h = torch.tanh(_gate(params, "h", torch.cat([h_prev, x_t], dim=1)))
+    return (h,), {}
+
+
+def irnn_step(params, x_t, state):
+    """Le et al. (2015)'s IRNN: h = relu(W_h [h_prev, x_t] + b_h), W_h's recurrent block starting as I."""
+    (h_prev,) = state
+    h = torch.relu(_gate(params, "h", torch.cat([h_prev, x_t], dim=1)))
+    return (h,), {}
+
+
+def gru_step(params, x_t, state):
+    """The course's GRU (Ng's form, reset before the product): h = z * h_tilde + (1 - z) * h_prev."""
+    (h_prev,) = state
+    hx = torch.cat([h_prev, x_t], dim=1)
+    z = torch.sigmoid(_gate(params, "z", hx))
+    r = torch.sigmoid(_gate(params, "r", hx))
+    h_tilde = torch.tanh(_gate(params, "h", torch.cat([r * h_prev, x_t], dim=1)))
+    h = z * h_tilde + (1 - z) * h_prev
+    return (h,), {"z": z, "r": r}
+
+
+def lstm_step(params, x_t, state, fixed=None):
+    """The course's LSTM: c = f * c_prev + i * c_tilde, h = o * tanh(c).
+
+    fixed maps a gate name ('f', 'i', 'o') to a value it is held at (a float, or a (H,) tensor):
+    an ablation of a trained model's gate, or a variant without that gate.
+    """
+    h_prev, c_prev = state
+    hx = torch.cat([h_prev, x_t], dim=1)
+    gates = {g: torch.sigmoid(_gate(params, g, hx)) for g in ("f", "i", "o") if f"W_{g}" in params}
+    for g, value in (fixed or {}).items():
+        gates[g] = torch.as_tensor(value, dtype=hx.dtype).expand(hx.shape[0], h_prev.shape[1])
+    c_tilde = torch.tanh(_gate(params, "c", hx))
+    c = gates["f"] * c_prev + gates["i"] * c_tilde
+    h = gates["o"] * torch.tanh(c)
+    return (h, c), gates
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A recurrent cell: its step function, its weight names (W_<g>) and the names of its state."""
+
+    step: object
+    weights: tuple
+    state: tuple = ("h",)
+
+
+CELLS = {
+    "rnn": Cell(rnn_step, ("h",)),
+    "irnn": Cell(irnn_step, ("h",)),
+    "gru": Cell(gru_step, ("z", "r", "h")),
+    "lstm": Cell(lstm_step, ("f", "i", "c", "o"), ("h", "c")),
+}
+
+
+def init_params(kind, n_x, n_h, generator, forget_bias=0.0):
+    """Initial params for CELLS[kind]: W_g (H, H + D) ~ U(-1/sqrt(H), 1/sqrt(H)) as in torch, b_g = 0.
+
+    An LSTM's b_f starts at forget_bias (Jozefowicz et al. 2015 propose 1); an IRNN's recurrent block
+    W_h[:, :H] starts as the identity and its input block small (Le et al. 2015).
+    """
+    bound = 1 / math.sqrt(n_h)
+    params = {}
+    for g in CELLS[kind].weights:
+        params[f"W_{g}"] = (2 * torch.rand(n_h, n_h + n_x, generator=generator) - 1) * bound
+        params[f"b_{g}"] = torch.zeros(n_h)
+    if kind == "lstm":
+        params["b_f"] += forget_bias
+    if kind == "irnn":
+        params["W_h"][:, :n_h] = torch.eye(n_h)
+        params["W_h"][:, n_h:] = 0.001 * torch.randn(n_h, n_x, generator=generator)
+    return params
+
+
+# --- the network ---
+
+
+class Network(nn.Module):
+    """A one-layer recurrent network: inputs -> cell (CELLS[kind]) -> linear readout to K outputs.
+
+    Inputs are either token ids (B, T) of a vocabulary of n_x words, read as one-hot vectors (so
+    column D of W_f is "what the forget gate sees when that word arrives"), or features (B, T, n_x).
+    """
+
+    def __init__(self, kind, n_x, n_h, n_y, seed=0, forget_bias=0.0):
+        super().__init__()
+        generator = torch.Generator().manual_seed(seed)
+        self.kind, self.cell, self.n_x, self.n_h = kind, CELLS[kind], n_x, n_h
+        self.params = nn.ParameterDict(init_params(kind, n_x, n_h, generator, forget_bias))
+        self.readout = nn.Linear(n_h, n_y)
+        with torch.no_grad():
+            bound = 1 / math.sqrt(n_h)
+            self.readout.weight.copy_((2 * torch.rand(n_y, n_h, generator=generator) - 1) * bound)
+            self.readout.bias.zero_()
+
+    def inputs(self, x):
+        """x as features (B, T, D): one-hot rows for token ids, unchanged for features."""
+        if x.dtype in (torch.int64, torch.int32):
+            return nn.functional.one_hot(x.long(), self.n_x).float()
+        return x
+
+    def run(self, x, ablate=(), fixed=None):
+        """Run the cell over x (B, T) or (B, T, D); returns states and gates, each {name: (B, T, H)}.
+
+        ablate lists hidden units whose h (and c) are set to 0 after every step; fixed holds gates
+        at given values (see lstm_step).
+        """
+        x = self.inputs(x)
+        B, T, _ = x.shape
+        state = tuple(x.new_zeros(B, self.n_h) for _ in self.cell.state)
+        keep = x.new_ones(self.n_h)
+        keep[list(ablate)] = 0
+        options = {"fixed": fixed} if fixed else {}
+        states, gates = [], []
+        for t in range(T):
+            state, gates_t = self.cell.step(self.params, x[:, t], state, **options)
+            state = tuple(s * keep for s in state)
+            states.append(state)
+            gates.append(gates_t)
+        return _stack_over_time(states, self.cell.state), _stack_over_time(gates, gates[0].keys())
+
+    def forward(self, x, at, **run_options):
+        """The readout (B, K) of the hidden state at position at (B,) of each sequence."""
+        states, _ = self.run(x, **run_options)
+        h_at = states["h"][torch.arange(len(at)), at]
+        return self.readout(h_at)
+
+
+def _stack_over_time(steps, names):
+    """[{name: (B, H)} or (tensor, ...) per step] -> {name: (B, T, H)}."""
+    if not steps or isinstance(steps[0], dict):
+        return {n: torch.stack([s[n] for s in steps], dim=1) for n in names}
+    return {n: torch.stack([s[k] for s in steps], dim=1) for k, n in enumerate(names)}
+
+
+# --- training ---
+
+
+@dataclass
+class Batch:
+    """Inputs x (B, T) token ids or (B, T, D) features, the position at (B,) where the answer is read,
+    and the target y (B,): class ids (long) for a classification, values (float) for a regression."""
+
+    x: torch.Tensor
+    at: torch.Tensor
+    y: torch.Tensor
+
+    def __len__(self):
+        return len(self.y)
+
+
+def loss_of(net, batch, **run_options):
+    """Cross-entropy for class targets, mean squared error for float targets (one output)."""
+    out = net(batch.x, batch.at, **run_options)
+    if batch.y.dtype == torch.int64:
+        return nn.functional.cross_entropy(out, batch.y)
+    return nn.functional.mse_loss(out[:, 0], batch.y)
+
+
+@torch.no_grad()
+def accuracy(net, batch, **run_options):
+    """The fraction of batch whose class the network predicts right (a float in [0, 1])."""
+    return (net(batch.x, batch.at, **run_options).argmax(dim=1) == batch.y).float().mean().item()
+
+
+@dataclass
+class History:
+    """What train recorded: the step numbers, the training loss at each, the seconds it all took."""
+
+    steps: list
+    losses: list
+    seconds: float = 0.0
+
+
+def train(net, next_batch, steps, lr=0.01, seed=0, clip=1.0, progress=True):
+    """Train net with Adam for steps batches from next_batch(generator) -> Batch; returns a History.
+
+    Seeded: the same net, next_batch and seed give the same weights. Gradients are clipped to norm
+    clip. progress prints a one-line bar that updates in place.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    history, start = History([], []), time.perf_counter()
+    with one_thread():
+        for step in range(1, steps + 1):
+            loss = loss_of(net, next_batch(generator))
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(net.parameters(), clip)
+            optimizer.step()
+            history.steps.append(step)
+            history.losses.append(loss.item())
+            if progress and (step % max(1, steps // 50) == 0 or step == steps):
+                show_progress(step, steps, loss.item(), time.perf_counter() - start)
+    history.seconds = time.perf_counter() - start
+    return history
+
+
+@contextmanager
+def one_thread():
+    """Run torch on one thread: these small networks train several times faster so on 2 busy cores,
+    and their numbers do not depend on how many threads torch would pick."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def show_progress(step, steps, loss, seconds, width=30):
+    """Print '[#######.....] step 120/400  loss 0.213  3.1 s' over the previous one."""
+    done = round(width * step / steps)
+    line = f"[{'#' * done}{'.' * (width - done)}] step {step}/{steps}  loss {loss:.3f}  {seconds:.1f} s"
+    print("\r" + line, end="\n" if step == steps else "", file=sys.stdout, flush=True)
