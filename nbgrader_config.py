@@ -21,5 +21,8 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(here, "autograde", "grade
 
 # A deleted test cell is put back from the gradebook instead of leaving the submission ungradeable.
 c.OverwriteCells.add_missing_cells = True
+# Lessons 06-07 train small networks in a cell (≈ 30 s; more on a loaded machine): nbgrader's 30 s
+# default would cut them off.
+c.Execute.timeout = 120
 # Learners' solution stubs.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

@@ -463,7 +463,7 @@ def copy_grades(src, dst, assignment, student):
 # -- the command -----------------------------------------------------------------------------------
 
 DEFAULT_LIMITS = {
-    "cell_timeout": 30,
+    "cell_timeout": 120,  # lessons 06-07 train networks in a cell (≈ 30 s, more on a loaded machine)
     "notebook_timeout": 300,
     "memory_limit": 3 * 2**30,
     "cpu_limit": 300,
