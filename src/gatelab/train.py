@@ -69,35 +69,37 @@ def lstm_step(params, x_t, state, fixed=None):
 
 @dataclass(frozen=True)
 class Cell:
-    """A recurrent cell: its step function, its weight names (W_<g>) and the names of its state."""
+    """A recurrent cell: its step function, its weight names (W_<g>), the names of its state, and
+    whether W_h's recurrent block starts as the identity (Le et al. 2015's IRNN)."""
 
     step: object
     weights: tuple
     state: tuple = ("h",)
+    identity_init: bool = False
 
 
 CELLS = {
     "rnn": Cell(rnn_step, ("h",)),
-    "irnn": Cell(irnn_step, ("h",)),
+    "irnn": Cell(irnn_step, ("h",), identity_init=True),
     "gru": Cell(gru_step, ("z", "r", "h")),
     "lstm": Cell(lstm_step, ("f", "i", "c", "o"), ("h", "c")),
 }
 
 
-def init_params(kind, n_x, n_h, generator, forget_bias=0.0):
-    """Initial params for CELLS[kind]: W_g (H, H + D) ~ U(-1/sqrt(H), 1/sqrt(H)) as in torch, b_g = 0.
+def init_params(cell, n_x, n_h, generator, forget_bias=0.0):
+    """Initial params for cell: W_g (H, H + D) ~ U(-1/sqrt(H), 1/sqrt(H)) as in torch, b_g = 0.
 
-    An LSTM's b_f starts at forget_bias (Jozefowicz et al. 2015 propose 1); an IRNN's recurrent block
-    W_h[:, :H] starts as the identity and its input block small (Le et al. 2015).
+    b_f, if the cell has a forget gate, starts at forget_bias (Jozefowicz et al. 2015 propose 1).
+    With identity_init, W_h's recurrent block W_h[:, :H] starts as I and its input block small.
     """
     bound = 1 / math.sqrt(n_h)
     params = {}
-    for g in CELLS[kind].weights:
+    for g in cell.weights:
         params[f"W_{g}"] = (2 * torch.rand(n_h, n_h + n_x, generator=generator) - 1) * bound
         params[f"b_{g}"] = torch.zeros(n_h)
-    if kind == "lstm":
+    if "f" in cell.weights:
         params["b_f"] += forget_bias
-    if kind == "irnn":
+    if cell.identity_init:
         params["W_h"][:, :n_h] = torch.eye(n_h)
         params["W_h"][:, n_h:] = 0.001 * torch.randn(n_h, n_x, generator=generator)
     return params
@@ -107,7 +109,9 @@ def init_params(kind, n_x, n_h, generator, forget_bias=0.0):
 
 
 class Network(nn.Module):
-    """A one-layer recurrent network: inputs -> cell (CELLS[kind]) -> linear readout to K outputs.
+    """A one-layer recurrent network: inputs -> cell -> linear readout to K outputs.
+
+    kind names one of CELLS ('rnn', 'irnn', 'gru', 'lstm') or is a Cell (a variant of one's own).
 
     Inputs are either token ids (B, T) of a vocabulary of n_x words, read as one-hot vectors (so
     column D of W_f is "what the forget gate sees when that word arrives"), or features (B, T, n_x).
@@ -116,8 +120,9 @@ class Network(nn.Module):
     def __init__(self, kind, n_x, n_h, n_y, seed=0, forget_bias=0.0):
         super().__init__()
         generator = torch.Generator().manual_seed(seed)
-        self.kind, self.cell, self.n_x, self.n_h = kind, CELLS[kind], n_x, n_h
-        self.params = nn.ParameterDict(init_params(kind, n_x, n_h, generator, forget_bias))
+        self.cell = CELLS[kind] if isinstance(kind, str) else kind
+        self.kind, self.n_x, self.n_h = kind, n_x, n_h
+        self.params = nn.ParameterDict(init_params(self.cell, n_x, n_h, generator, forget_bias))
         self.readout = nn.Linear(n_h, n_y)
         with torch.no_grad():
             bound = 1 / math.sqrt(n_h)
