@@ -14,3 +14,9 @@ def curves(x, ys, xlabel, ylabel, logy=False, title=None, styles=None):
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     return fig
+
+
+# --- lesson 06: how gates learn without labels ---
+
+
+# --- lesson 07: why gates specialize ---

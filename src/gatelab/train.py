@@ -18,53 +18,66 @@ import torch
 from torch import nn
 
 # --- cells: step(params, x_t, state) -> (state, gates); state is a tuple (h,) or (h, c) of (B, H) ---
+# Each cell computes all its gates' pre-activations in one product (gate_inputs), as fused kernels do.
 
 
-def _gate(params, g, hx):
-    """sigmoid(W_g [h_prev, x_t] + b_g) without the sigmoid: the pre-activation (B, H)."""
-    return hx @ params[f"W_{g}"].T + params[f"b_{g}"]
+def gate_inputs(params, names, h_prev, x_t):
+    """{g: W_g [h_prev, x_t] + b_g} for every gate g of names, each (B, H), from one matrix product."""
+    W = torch.cat([params[f"W_{g}"] for g in names])  # (len(names) * H, H + D)
+    b = torch.cat([params[f"b_{g}"] for g in names])
+    pre = torch.addmm(b, torch.cat((h_prev, x_t), 1), W.t())
+    return dict(zip(names, pre.split(h_prev.shape[1], dim=1), strict=True))
 
 
 def rnn_step(params, x_t, state):
     """Vanilla RNN: h = tanh(W_h [h_prev, x_t] + b_h). No gates."""
     (h_prev,) = state
-    h = torch.tanh(_gate(params, "h", torch.cat([h_prev, x_t], dim=1)))
-    return (h,), {}
+    return (gate_inputs(params, "h", h_prev, x_t)["h"].tanh(),), {}
 
 
 def irnn_step(params, x_t, state):
     """Le et al. (2015)'s IRNN: h = relu(W_h [h_prev, x_t] + b_h), W_h's recurrent block starting as I."""
     (h_prev,) = state
-    h = torch.relu(_gate(params, "h", torch.cat([h_prev, x_t], dim=1)))
-    return (h,), {}
+    return (gate_inputs(params, "h", h_prev, x_t)["h"].relu(),), {}
 
 
 def gru_step(params, x_t, state):
-    """The course's GRU (Ng's form, reset before the product): h = z * h_tilde + (1 - z) * h_prev."""
+    """The course's GRU (Ng's form, reset before the product): h moves from h_prev towards h_tilde by z."""
     (h_prev,) = state
-    hx = torch.cat([h_prev, x_t], dim=1)
-    z = torch.sigmoid(_gate(params, "z", hx))
-    r = torch.sigmoid(_gate(params, "r", hx))
-    h_tilde = torch.tanh(_gate(params, "h", torch.cat([r * h_prev, x_t], dim=1)))
-    h = z * h_tilde + (1 - z) * h_prev
-    return (h,), {"z": z, "r": r}
+    gates = {g: a.sigmoid() for g, a in gate_inputs(params, "zr", h_prev, x_t).items()}
+    h_tilde = gate_inputs(params, "h", gates["r"] * h_prev, x_t)["h"].tanh()
+    return (torch.lerp(h_prev, h_tilde, gates["z"]),), gates
 
 
 def lstm_step(params, x_t, state, fixed=None):
-    """The course's LSTM: c = f * c_prev + i * c_tilde, h = o * tanh(c).
+    """The course's LSTM: the cell keeps f of c_prev and adds i of c_tilde; h shows o of tanh(c).
 
     fixed maps a gate name ('f', 'i', 'o') to a value it is held at (a float, or a (H,) tensor):
-    an ablation of a trained model's gate, or a variant without that gate.
+    an ablation of a trained model's gate, or a variant without that gate (its W_g may then be absent).
     """
     h_prev, c_prev = state
-    hx = torch.cat([h_prev, x_t], dim=1)
-    gates = {g: torch.sigmoid(_gate(params, g, hx)) for g in ("f", "i", "o") if f"W_{g}" in params}
-    for g, value in (fixed or {}).items():
-        gates[g] = torch.as_tensor(value, dtype=hx.dtype).expand(hx.shape[0], h_prev.shape[1])
-    c_tilde = torch.tanh(_gate(params, "c", hx))
-    c = gates["f"] * c_prev + gates["i"] * c_tilde
-    h = gates["o"] * torch.tanh(c)
-    return (h, c), gates
+    fixed = fixed or {}
+    names = [g for g in "fico" if g not in fixed]
+    pre = gate_inputs(params, names, h_prev, x_t)
+    gates = {g: pre[g].sigmoid() for g in "fio" if g in pre}
+    for g, value in fixed.items():
+        gates[g] = torch.as_tensor(value, dtype=x_t.dtype).expand_as(h_prev)
+    c = torch.addcmul(gates["f"] * c_prev, gates["i"], pre["c"].tanh())
+    return (gates["o"] * c.tanh(), c), gates
+
+
+def cell_from_forward(forward, weights, state=("h", "c")):
+    """A Cell whose step is a forward function of the course's API (a variant one writes oneself).
+
+    forward(x_t, h_prev, params) -> (h_next, cache) for state ("h",), or
+    forward(x_t, h_prev, c_prev, params) -> (h_next, c_next, cache) for state ("h", "c").
+    Its gates are not recorded.
+    """
+
+    def step(params, x_t, s):
+        return tuple(forward(x_t, *s, params)[: len(state)]), {}
+
+    return Cell(step, tuple(weights), tuple(state))
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ core holds what every lesson shares (compare tensors and gradient dicts, describ
 forbidden APIs); one module per lesson track builds its cases and calls PyTorch as the oracle.
 """
 
-from gatelab.checks import gru, lstm, rnn, start
+from gatelab.checks import analysis, gru, lstm, rnn, start, variants
 from gatelab.checks.core import (
     CheckFailed,
     ForbiddenCall,
@@ -24,6 +24,7 @@ from gatelab.checks.core import (
 install_feedback_display()
 
 __all__ = [
+    "analysis",
     "CheckFailed",
     "ForbiddenCall",
     "call",
@@ -40,4 +41,5 @@ __all__ = [
     "start",
     "tensor_problem",
     "unpack",
+    "variants",
 ]

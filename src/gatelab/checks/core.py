@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gatelab import train
+
 # Tolerances per dtype: (absolute, relative). A result is right where |got - expected| <= atol + rtol*|expected|.
 TOLERANCES = {torch.float64: (1e-8, 1e-6), torch.float32: (1e-5, 1e-4)}
 
@@ -263,6 +265,7 @@ RECURRENT_APIS = [
         for owner in (torch, torch._VF)
         for fn in ("rnn_tanh_cell", "rnn_relu_cell", "gru_cell", "lstm_cell", "rnn_tanh", "rnn_relu", "gru", "lstm")
     ),
+    (train, "gate_inputs"),  # every cell of gatelab.train computes its gates through it
 ]
 AUTOGRAD_APIS = [
     (torch.autograd, "grad"),

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from gatelab import data
+from gatelab.data import sentences as data
 
 
 def column(name):

@@ -1,0 +1,1 @@
+"""Checks for lesson 07, why gates specialize (to be written)."""
