@@ -122,6 +122,18 @@ def test_recurrent_cells_are_refused_inside_and_restored_after():
     assert "lstm_cell" not in vars(torch._VF), "torch._VF is back to its own lookup"
 
 
+def test_gatelabs_own_cells_are_refused_inside_a_forward_exercise(rng):
+    from gatelab import train
+
+    params = train.init_params(train.CELLS["lstm"], 2, 3, rng)
+    state = (torch.zeros(1, 3), torch.zeros(1, 3))
+    with core.no_recurrent_apis("lstm_cell_forward"):
+        with pytest.raises(ForbiddenCall, match="lstm_cell_forward called gatelab.train.gate_inputs"):
+            train.lstm_step(params, torch.zeros(1, 2), state)
+    (h, _), _ = train.lstm_step(params, torch.zeros(1, 2), state)
+    assert h.shape == (1, 3)
+
+
 def test_autograd_is_refused_inside_a_backward_exercise_and_restored_after():
     w = torch.ones(2, requires_grad=True)
     with core.no_autograd("lstm_cell_backward"):

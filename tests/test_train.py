@@ -104,6 +104,39 @@ def test_a_network_takes_a_cell_of_ones_own():
     torch.testing.assert_close(states["h"], torch.tanh(states["c"]))
 
 
+def test_gate_inputs_is_one_affine_map_per_gate(rng):
+    x_t, h_prev, _, params = step_case("lstm", rng)
+    pre = train.gate_inputs(params, "fico", h_prev, x_t)
+    hx = torch.cat([h_prev, x_t], dim=1)
+    for g in "fico":
+        torch.testing.assert_close(pre[g], hx @ params[f"W_{g}"].T + params[f"b_{g}"])
+
+
+def test_a_variant_without_a_gate_needs_no_weights_for_it(rng):
+    x_t, h_prev, c_prev, params = step_case("lstm", rng)
+    without_o = {k: v for k, v in params.items() if not k.endswith("_o")}
+    (h, c), gates = train.lstm_step(without_o, x_t, (h_prev, c_prev), fixed={"o": 1.0})
+    torch.testing.assert_close(h, torch.tanh(c))
+    assert set(gates) == {"f", "i", "o"}
+
+
+def test_a_cell_from_a_forward_function_of_the_course_api_trains_in_a_network():
+    def leaky_forward(x_t, h_prev, params):
+        """h = (h_prev + tanh(W_h [h_prev, x_t] + b_h)) / 2: a forward of the course's API."""
+        h_next = (h_prev + torch.tanh(torch.cat([h_prev, x_t], 1) @ params["W_h"].T + params["b_h"])) / 2
+        return h_next, None
+
+    cell = train.cell_from_forward(leaky_forward, ("h",), ("h",))
+    net = train.Network(cell, n_x=6, n_h=4, n_y=2)
+    x = torch.randint(0, 6, (3, 5), generator=torch.Generator().manual_seed(1))
+    states, gates = net.run(x)
+    h1, _ = leaky_forward(net.inputs(x)[:, 0], torch.zeros(3, 4), dict(net.params))
+    torch.testing.assert_close(states["h"][:, 0], h1)
+    assert gates == {}
+    history = train.train(net, remember_the_first_token, steps=5, progress=False)
+    assert len(history.losses) == 5
+
+
 def remember_the_first_token(generator, B=32, T=8, n_x=6):
     """A task to learn: tokens 2..5 at random, with the label (token 0 or 1) at position 0, read at T - 1."""
     x = torch.randint(2, n_x, (B, T), generator=generator)
