@@ -6,7 +6,18 @@ graded tests), dynamics (what the widgets compute), widgets (sliders and live fi
 train (small networks to train and open up).
 """
 
-from gatelab import checks, data, dynamics, interop, plots, train, widgets
+from gatelab import checks, data, dynamics, experiments, interop, plots, probe, train, widgets
 from gatelab.env import environment_report
 
-__all__ = ["checks", "data", "dynamics", "environment_report", "interop", "plots", "train", "widgets"]
+__all__ = [
+    "checks",
+    "data",
+    "dynamics",
+    "environment_report",
+    "experiments",
+    "interop",
+    "plots",
+    "probe",
+    "train",
+    "widgets",
+]

@@ -19,4 +19,179 @@ def curves(x, ys, xlabel, ylabel, logy=False, title=None, styles=None):
 # --- lesson 06: how gates learn without labels ---
 
 
+def agreement_accuracy(reports):
+    """Held-out accuracy against the distance subject-verb and against the number of attractors, one line
+    per model; reports maps a model's name to gatelab.probe.report's dict."""
+    fig, axes = plt.subplots(1, 2, figsize=(9.6, 3.2), layout="constrained", sharey=True)
+    panels = (("by distance", "distance subject → verb (tokens)"), ("by attractors", "attractors"))
+    for ax, (key, xlabel) in zip(axes, panels, strict=True):
+        for name, report in reports.items():
+            groups = sorted(report[key])
+            ax.plot(groups, [report[key][g][0] for g in groups], "o-", label=name, ms=4)
+        ax.axhline(0.5, color="gray", lw=0.8, ls=":")
+        ax.set(xlabel=xlabel, ylim=(0.4, 1.02))
+        ax.grid(True, alpha=0.3)
+    axes[0].set_ylabel("held-out accuracy")
+    axes[0].legend(fontsize=8)
+    return fig
+
+
+def gate_heatmaps(traces, tokens, names=("i", "f", "o"), unit=None):
+    """One heatmap (units × tokens) per gate (rows) and sentence (columns); traces maps a sentence's
+    label to gatelab.probe.trace's dict, tokens the label to its words; unit is marked by an arrow."""
+    labels = list(traces)
+    widths = [len(tokens[k]) for k in labels]
+    fig, axes = plt.subplots(len(names), len(labels), figsize=(1.6 + 0.36 * sum(widths), 1.4 + 1.2 * len(names)),
+                             dpi=80, layout="constrained", squeeze=False, width_ratios=widths)  # fmt: skip
+    for row, name in enumerate(names):
+        for col, label in enumerate(labels):
+            ax = axes[row, col]
+            image = ax.imshow(traces[label][name].T, vmin=0, vmax=1, cmap="viridis", aspect="auto")
+            ax.set_yticks(range(traces[label][name].shape[1]))
+            ax.tick_params(labelsize=7)
+            ax.set_xticks(range(len(tokens[label])), tokens[label] if row == len(names) - 1 else [], rotation=60)
+            if unit is not None:
+                ax.plot([-0.9], [unit], marker=">", color="crimson", ms=6, clip_on=False)
+                ax.set_xlim(-0.5, len(tokens[label]) - 0.5)
+            if row == 0:
+                ax.set_title(label, fontsize=9)
+            if col == 0:
+                ax.set_ylabel(f"{name}_t  (unit)")
+    fig.colorbar(image, ax=axes, shrink=0.6, label="gate value")
+    return fig
+
+
+def unit_traces(traces, tokens, unit, pairs, names=("c", "i", "f")):
+    """One unit's state and gates (columns: names) across the tokens, one row per pair of sentences that
+    differ only in number (pairs: [(singular label, plural label)]), labelled with the singular's words."""
+    fig, axes = plt.subplots(len(pairs), len(names), figsize=(3.3 * len(names), 2.3 * len(pairs)), dpi=80,
+                             layout="constrained", squeeze=False)  # fmt: skip
+    for row, pair in enumerate(pairs):
+        for ax, name in zip(axes[row], names, strict=True):
+            for label in pair:
+                ax.plot(traces[label][name][:, unit], "o-", ms=3, label=label)
+            ax.set_xticks(range(len(tokens[pair[0]])), tokens[pair[0]], rotation=60, fontsize=7)
+            ax.set_title(f"{name}_t of unit {unit}", fontsize=9)
+            ax.grid(True, alpha=0.3)
+        axes[row, 0].legend(fontsize=7)
+    return fig
+
+
+def forget_parts(parts, tokens, unit):
+    """The forget gate's pre-activation of one unit split into its parts at each token (bars: the token's
+    column of W_f, the recurrent part W_f h_prev, the bias) and f_t itself (line, right axis)."""
+    fig, ax = plt.subplots(figsize=(7.2, 3.2), layout="constrained")
+    t = range(len(tokens))
+    width = 0.27
+    for k, (name, label) in enumerate((("token", "W_f column of x_t"), ("recurrent", "W_f h_prev"),
+                                       ("bias", "b_f"))):  # fmt: skip
+        ax.bar([s + (k - 1) * width for s in t], parts[name][:, unit], width, label=label)
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set_xticks(list(t), tokens, rotation=45)
+    ax.set(ylabel="part of the pre-activation", title=f"forget gate of unit {unit}: f_t = σ(sum of the bars)")
+    twin = ax.twinx()
+    twin.plot(list(t), parts["f"][:, unit], "ko-", ms=4, label="f_t")
+    twin.set(ylim=(0, 1.05), ylabel="f_t")
+    ax.legend(fontsize=7, loc="lower left")
+    twin.legend(fontsize=7, loc="lower right")
+    return fig
+
+
+def token_gradients(gradients, tokens, title):
+    """Bars of |∂loss/∂gate| summed over units, at each token, one group per gate (a dict gate -> (T,))."""
+    fig, ax = plt.subplots(figsize=(7.2, 3.0), layout="constrained")
+    width = 0.8 / len(gradients)
+    for k, (name, values) in enumerate(gradients.items()):
+        ax.bar([t + (k - (len(gradients) - 1) / 2) * width for t in range(len(tokens))], values, width, label=name)
+    ax.set_xticks(range(len(tokens)), tokens, rotation=45)
+    ax.set(ylabel="|∂ loss / ∂ gate|", title=title)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def ablation_scatter(correlation, accuracy, chosen, baseline):
+    """Each unit's |correlation| with the number (x) against the hard-sentence accuracy when it alone is
+    silenced (y); chosen is marked, baseline (no ablation) is a dashed line."""
+    fig, ax = plt.subplots(figsize=(5.6, 3.4), layout="constrained")
+    ax.scatter(correlation, accuracy, s=28)
+    for unit, (x, y) in enumerate(zip(correlation, accuracy, strict=True)):
+        ax.annotate(str(unit), (x, y), xytext=(4, 3), textcoords="offset points", fontsize=8)
+    ax.scatter([correlation[chosen]], [accuracy[chosen]], s=120, facecolors="none", edgecolors="crimson",
+               label=f"unit {chosen} (number_unit)")  # fmt: skip
+    ax.axhline(baseline, color="gray", ls="--", lw=0.8, label="no ablation")
+    ax.axhline(0.5, color="gray", ls=":", lw=0.8, label="chance")
+    ax.set(xlabel="|corr(c at the verb, number)|", ylabel="hard accuracy, unit silenced", ylim=(0.4, 1.03))
+    ax.legend(fontsize=7)
+    return fig
+
+
+def ablation_curves(curves):
+    """Hard-sentence accuracy against the number of units silenced, in two orders (a dict name -> list)."""
+    fig, ax = plt.subplots(figsize=(5.6, 3.2), layout="constrained")
+    for name, values in curves.items():
+        ax.plot(range(len(values)), values, "o-", ms=4, label=name)
+    ax.axhline(0.5, color="gray", ls=":", lw=0.8)
+    ax.set(xlabel="units silenced", ylabel="hard accuracy", ylim=(0.0, 1.03))
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def saturation(fractions):
+    """Karpathy et al. (2015)'s picture: per unit, the fraction of time a gate is left-saturated (x) and
+    right-saturated (y); fractions maps a label ('LSTM f') to (left (H,), right (H,))."""
+    fig, ax = plt.subplots(figsize=(4.4, 4.0), layout="constrained")
+    ax.plot([0, 1], [1, 0], color="gray", lw=0.8)
+    for label, (left, right) in fractions.items():
+        ax.scatter(left, right, s=22, alpha=0.8, label=label)
+    ax.set(xlabel="fraction left-saturated (< 0.1)", ylabel="fraction right-saturated (> 0.9)", xlim=(0, 1),
+           ylim=(0, 1))  # fmt: skip
+    ax.legend(fontsize=7)
+    return fig
+
+
+
 # --- lesson 07: why gates specialize ---
+
+
+def adding_lags(summary, labels, baseline):
+    """Mean held-out MSE against the lag, one line per model; summary is {name: {lag: {"mse": …}}}."""
+    fig, ax = plt.subplots(figsize=(7.2, 3.6), layout="constrained")
+    for name, by_lag in summary.items():
+        lags = sorted(by_lag)
+        ax.plot(lags, [by_lag[lag]["mse"] for lag in lags], "o-", label=labels.get(name, name))
+    ax.axhline(baseline, color="gray", ls="--", lw=1, label="always 0.5")
+    ax.set(xlabel="minimal sequence length T", ylabel="held-out MSE (mean over seeds)", yscale="log",
+           title="The adding problem as the lag grows")
+    ax.set_xticks(sorted({lag for by_lag in summary.values() for lag in by_lag}))
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return fig
+
+
+def loss_curves(runs, every, baseline, title=None):
+    """Training-loss curves {label: [mean loss per window of every steps]} on a log scale, with the baseline."""
+    fig, ax = plt.subplots(figsize=(7.2, 3.2), layout="constrained")
+    for label, losses in runs.items():
+        ax.plot([every * (k + 1) for k in range(len(losses))], losses, label=label)
+    ax.axhline(baseline, color="gray", ls="--", lw=1, label="always 0.5")
+    ax.set(xlabel="training step", ylabel="training MSE", yscale="log", title=title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return fig
+
+
+def ablation_bars(scores, baseline):
+    """Grouped bars: {model: {ablation: MSE}}, log scale, with the baseline."""
+    fig, ax = plt.subplots(figsize=(7.2, 3.2), layout="constrained")
+    models = list(scores)
+    names = list(next(iter(scores.values())))
+    width = 0.8 / len(models)
+    for k, model in enumerate(models):
+        ax.bar([j + k * width for j in range(len(names))], [scores[model][n] for n in names], width, label=model)
+    ax.axhline(baseline, color="gray", ls="--", lw=1, label="always 0.5")
+    ax.set_xticks([j + 0.4 - width / 2 for j in range(len(names))], names, fontsize=8)
+    ax.set(ylabel="held-out MSE", yscale="log", title="A trained LSTM with one gate held fixed")
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(fontsize=7)
+    return fig

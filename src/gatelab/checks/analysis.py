@@ -1,1 +1,271 @@
-"""Checks for lesson 06, how gates learn without labels (to be written)."""
+"""Checks for lesson 06, how gates learn without labels: find the number unit, measure gate saturation.
+
+N examples (sentences), T tokens, H hidden units. Every case is built so that its answer is known by
+construction — the unit that carries the number, how many activations of each unit are saturated —
+and the feedback quotes plain torch (torch.corrcoef, counts) for the learner's answer and the right one.
+"""
+
+import numpy as np
+import torch
+
+from gatelab.checks.core import CheckFailed, describe, passed, run_learner, tensor_problem
+
+NUMBER_ARGS = ("states", "number")
+SATURATION_ARGS = ("gate", "low", "high")
+SATURATION_RETURNS = ("left", "right")
+
+
+# --- number_unit(states, number) -> the index of the unit that best separates singular from plural ---
+
+
+def number_case(N=200, H=8, dtype=torch.float64, seed=0, unit=None, sign=1, decoys=False):
+    """(states (N, H), number (N,) of ±1 int64, unit): unit carries sign * number plus a little noise.
+
+    Every other unit is noise. With decoys, one other unit has a large difference of means but a far
+    larger spread (it fools an unscaled mean difference), and one a weaker correlation of the other
+    sign (it fools a signed maximum).
+    """
+    g = torch.Generator().manual_seed(2000 + seed)
+    unit = int(torch.randint(H, (), generator=g)) if unit is None else unit
+    number = torch.where(torch.arange(N) % 2 == 0, 1, -1)[torch.randperm(N, generator=g)]
+    scales = 0.5 + 2 * torch.rand(H, generator=g, dtype=torch.float64)
+    states = torch.randn(N, H, generator=g, dtype=torch.float64) * scales
+    states[:, unit] = sign * number + 0.1 * torch.randn(N, generator=g, dtype=torch.float64)
+    others = [u for u in range(H) if u != unit]
+    if decoys and others:
+        big = others[int(torch.randint(len(others), (), generator=g))]
+        states[:, big] = 5 * number + 40 * torch.randn(N, generator=g, dtype=torch.float64)
+        rest = [u for u in others if u != big]
+        if rest:
+            weak = rest[int(torch.randint(len(rest), (), generator=g))]
+            states[:, weak] = -sign * 0.5 * number + torch.randn(N, generator=g, dtype=torch.float64)
+    return states.to(dtype), number, unit
+
+
+def correlations(states, number):
+    """(H,) the correlation of each unit's state with number, by torch.corrcoef (float64)."""
+    rows = torch.cat([number[None].double(), states.T.double()])
+    return torch.corrcoef(rows)[0, 1:]
+
+
+def as_unit_index(got, H, fn_name="number_unit"):
+    """The int a learner returned as a unit index; CheckFailed for anything else or out of range(H)."""
+    want = f"a unit index, an int from 0 to H - 1 = {H - 1}"
+    if isinstance(got, torch.Tensor) and type(got) is torch.Tensor:
+        if got.numel() != 1:
+            hint = " — the scores of every unit? return the index of the best one (argmax)" if got.numel() == H else ""
+            raise CheckFailed(f"{fn_name} should return {want}, got {describe(got)}{hint}")
+        if got.dtype.is_floating_point or got.dtype.is_complex or got.dtype == torch.bool:
+            raise CheckFailed(f"{fn_name} should return {want}, got a tensor of dtype {got.dtype}")
+        got = int(got)
+    elif type(got) is int or isinstance(got, np.integer):
+        got = int(got)
+    else:
+        raise CheckFailed(f"{fn_name} should return {want}, got {describe(got)}")
+    if not 0 <= got < H:
+        raise CheckFailed(f"{fn_name} returned unit {got}, out of range: states has H = {H} units (0 to {H - 1})")
+    return got
+
+
+def wrong_unit_hint(states, number, got):
+    """Which mistake makes got the answer, in words ('' when none is recognised)."""
+    s, n = states.double(), number.double()
+    mean_difference = (s[n > 0].mean(0) - s[n < 0].mean(0)).abs()
+    corr = correlations(states, number)
+    if got == int(mean_difference.argmax()):
+        return (
+            f"unit {got} has the largest difference of means, but also a large spread: scale by the standard "
+            "deviation (or use the correlation), so that a unit's size does not count"
+        )
+    if got == int(corr.argmax()) and int(corr.abs().argmax()) != got:
+        return (
+            f"unit {got} has the largest *positive* correlation; a unit with a stronger negative one separates "
+            "the numbers as well (plural up instead of down): compare absolute values"
+        )
+    if got == int(corr.abs().argmin()):
+        return f"unit {got} is the one that separates the numbers *least*: argmax, not argmin?"
+    return ""
+
+
+def expect_number_unit(number_unit, states, number, unit):
+    """Run the learner's number_unit on (states, number); CheckFailed unless it returns unit."""
+    out = run_learner(number_unit, (states, number), NUMBER_ARGS, ("unit",), fn_name="number_unit")
+    got = as_unit_index(out["unit"], states.shape[1])
+    if got != unit:
+        corr = correlations(states, number).abs()
+        hint = wrong_unit_hint(states, number, got)
+        raise CheckFailed(
+            f"number_unit: expected unit {unit}, got {got}: unit {got}'s |corr| with number is "
+            f"{float(corr[got]):.2f}, unit {unit}'s {float(corr[unit]):.2f}" + (f"\nhint: {hint}" if hint else "")
+        )
+
+
+def number_unit_returns_index(number_unit):
+    """Does number_unit(states, number) return one unit index (an int in range(H)), not scores or a float?"""
+    states, number, _ = number_case(N=40, H=5, seed=1)
+    out = run_learner(number_unit, (states, number), NUMBER_ARGS, ("unit",), fn_name="number_unit")
+    as_unit_index(out["unit"], 5)
+    passed("number_unit returns a unit index (an int from 0 to H - 1)")
+
+
+def number_unit_finds_unit(number_unit, N=200, H=8, dtype=torch.float64, seed=0):
+    """Does number_unit find the one unit that carries the number, among units of noise?"""
+    states, number, unit = number_case(N, H, dtype, seed)
+    expect_number_unit(number_unit, states, number, unit)
+    passed(f"number_unit finds unit {unit}, the one that carries the number, for N={N}, H={H}, {dtype}")
+
+
+def number_unit_scale_and_sign(number_unit, N=300, H=10, dtype=torch.float64, seed=0, sign=-1):
+    """Does number_unit ignore a unit's scale and sign? A unit with a large mean difference and a huge
+    spread, and one with a weaker correlation of the other sign, must not win."""
+    states, number, unit = number_case(N, H, dtype, seed, sign=sign, decoys=True)
+    expect_number_unit(number_unit, states, number, unit)
+    way = "plural up, singular down" if sign < 0 else "singular up, plural down"
+    passed(f"number_unit finds unit {unit} ({way}) past the decoys, for N={N}, H={H}, {dtype}")
+
+
+def number_unit_sizes(seed):
+    """(N, H) for hidden cases: N from 40 to 400, H from 1 to 16."""
+    g = torch.Generator().manual_seed(3000 + seed)
+    return int(torch.randint(40, 401, (), generator=g)), int(torch.randint(1, 17, (), generator=g))
+
+
+NUMBER_CASES = [(*number_unit_sizes(seed), seed) for seed in range(6)] + [(40, 1, 96), (41, 2, 97)]
+
+
+def number_unit_random_cases(number_unit):
+    """number_unit_finds_unit at random sizes (H = 1 and 2 included), in float64 and float32."""
+    for N, H, seed in NUMBER_CASES:
+        for dtype in (torch.float64, torch.float32):
+            number_unit_finds_unit(number_unit, N, H, dtype, seed)
+
+
+def number_unit_decoy_cases(number_unit):
+    """number_unit_scale_and_sign at random sizes and both signs, in float64 and float32."""
+    for N, H, seed in NUMBER_CASES:
+        for dtype, sign in ((torch.float64, 1), (torch.float32, -1)):
+            number_unit_scale_and_sign(number_unit, N, max(H, 3), dtype, seed, sign)
+
+
+# --- saturation_fractions(gate, low, high) -> (left (H,), right (H,)), as in Karpathy et al. 2015 ---
+
+
+def saturation_case(N=6, T=5, H=4, dtype=torch.float64, seed=0, low=0.1, high=0.9, edges=False):
+    """(gate (N, T, H) in (0, 1), left (H,), right (H,)): unit k has a known count of activations below
+    low and above high, the others strictly between, shuffled over the N·T positions.
+
+    With edges, some of the activations between are exactly low or high (not saturated).
+    """
+    g = torch.Generator().manual_seed(4000 + seed)
+    M = N * T
+    left_counts = torch.randint(0, M + 1, (H,), generator=g)
+    right_counts = (torch.rand(H, generator=g, dtype=torch.float64) * (M - left_counts + 1)).floor().long()
+    columns = []
+    for k in range(H):
+        n_left, n_right = int(left_counts[k]), int(right_counts[k])
+        n_mid = M - n_left - n_right
+        u = torch.rand(M, generator=g, dtype=torch.float64) * 0.98 + 0.01  # strictly inside (0, 1)
+        values = torch.cat([u[:n_left] * low, high + u[n_left : n_left + n_right] * (1 - high),
+                            low + u[n_left + n_right :] * (high - low)])  # fmt: skip
+        if edges and n_mid:
+            values[n_left + n_right] = low
+            values[-1] = high if n_mid > 1 else low
+        columns.append(values[torch.randperm(M, generator=g)])
+    gate = torch.stack(columns, dim=1).reshape(N, T, H).to(dtype)
+    return gate, (left_counts.double() / M).to(dtype), (right_counts.double() / M).to(dtype)
+
+
+def fraction_hint(name, got, gate, expected, other, low, high):
+    """Which mistake makes got (the right shape and dtype) wrong, in words ('' when none is recognised)."""
+    N, T, H = gate.shape
+    close = lambda a, b: tensor_problem(name, a, b) is None  # noqa: E731
+    if close(got, other):
+        return "left and right are swapped: left-saturated means below low (the gate nearly closed), right above high"
+    if close(got, expected * (N * T)):
+        return f"those are counts: a fraction divides by the number of activations of each unit, N·T = {N * T}"
+    strict = (gate < low) if name == "left" else (gate > high)
+    loose = (gate <= low) if name == "left" else (gate >= high)
+    if not torch.equal(strict, loose) and close(got, loose.to(gate.dtype).mean(dim=(0, 1))):
+        return f"an activation equal to {'low' if name == 'left' else 'high'} is not saturated: use < low and > high"
+    if (low, high) != (0.1, 0.9):
+        default = (gate < 0.1) if name == "left" else (gate > 0.9)
+        if close(got, default.to(gate.dtype).mean(dim=(0, 1))):
+            return f"use the thresholds you are given, low = {low} and high = {high}, not the defaults 0.1 and 0.9"
+    return ""
+
+
+def shape_hint(got, gate_shape):
+    """A hint for a result of the shape of a partial average of gate (N, T, H), or ''."""
+    N, T, H = gate_shape
+    if isinstance(got, torch.Tensor) and got.shape in {(N, H), (T, H), (N, T), (N, T, H)} and got.shape != (H,):
+        return "one fraction per unit: average over every dimension but the last (all N·T activations of a unit)"
+    return ""
+
+
+def expect_fractions(saturation_fractions, gate, left, right, low, high, pass_thresholds):
+    """Run the learner's saturation_fractions; CheckFailed unless it returns (left, right) as expected."""
+    args = (gate, low, high) if pass_thresholds else (gate,)
+    out = run_learner(saturation_fractions, args, SATURATION_ARGS[: len(args)], SATURATION_RETURNS,
+                      fn_name="saturation_fractions")  # fmt: skip
+    for name, expected, other in (("left", left, right), ("right", right, left)):
+        got = out[name]
+        problem = tensor_problem(name, got, expected, "(H,)")
+        if not problem:
+            continue
+        hint = shape_hint(got, gate.shape)
+        if isinstance(got, torch.Tensor) and got.shape == expected.shape and got.dtype == expected.dtype:
+            hint = fraction_hint(name, got, gate, expected, other, low, high)
+        raise CheckFailed(f"saturation_fractions: {problem}" + (f"\nhint: {hint}" if hint else ""))
+
+
+def saturation_shapes(saturation_fractions):
+    """Does saturation_fractions(gate) return two tensors of shape (H,), one fraction per unit?"""
+    gate, left, right = saturation_case(N=3, T=7, H=5, seed=1)
+    out = run_learner(saturation_fractions, (gate,), ("gate",), SATURATION_RETURNS, fn_name="saturation_fractions")
+    for name, expected in (("left", left), ("right", right)):
+        problem = tensor_problem(name, out[name], expected, "(H,)", values=False)
+        if problem:
+            hint = shape_hint(out[name], gate.shape)
+            raise CheckFailed(f"saturation_fractions: {problem}" + (f"\nhint: {hint}" if hint else ""))
+    passed("saturation_fractions returns (left, right), each of shape (H,)")
+
+
+def saturation_counts(saturation_fractions, N=6, T=5, H=4, dtype=torch.float64, seed=0):
+    """Does saturation_fractions(gate) give each unit's fractions below 0.1 and above 0.9, known by construction?"""
+    gate, left, right = saturation_case(N, T, H, dtype, seed)
+    expect_fractions(saturation_fractions, gate, left, right, 0.1, 0.9, pass_thresholds=False)
+    passed(f"saturation_fractions counts the saturated activations of every unit for N={N}, T={T}, H={H}, {dtype}")
+
+
+def saturation_thresholds(saturation_fractions, low=0.25, high=0.75, dtype=torch.float64, seed=0, N=5, T=8, H=6):
+    """Does saturation_fractions(gate, low, high) use the thresholds it is given, strictly (a value equal
+    to low or high is not saturated)?"""
+    gate, left, right = saturation_case(N, T, H, dtype, seed, low, high, edges=True)
+    expect_fractions(saturation_fractions, gate, left, right, low, high, pass_thresholds=True)
+    passed(f"saturation_fractions uses low={low} and high={high}, strictly, for N={N}, T={T}, H={H}, {dtype}")
+
+
+def saturation_sizes(seed):
+    """(N, T, H) for hidden cases: N up to 6, T up to 12, H up to 10."""
+    g = torch.Generator().manual_seed(5000 + seed)
+    return tuple(int(torch.randint(1, hi, (), generator=g)) for hi in (7, 13, 11))
+
+
+SATURATION_CASES = [(*saturation_sizes(seed), seed) for seed in range(6)]
+SATURATION_CASES += [(1, 1, 1, 96), (1, 9, 3, 97), (7, 6, 5, 98)]
+
+
+def saturation_random_cases(saturation_fractions):
+    """saturation_counts at random sizes (N = 1, T = 1, H = 1 included), in float64 and float32."""
+    for N, T, H, seed in SATURATION_CASES:
+        for dtype in (torch.float64, torch.float32):
+            saturation_counts(saturation_fractions, N, T, H, dtype, seed)
+
+
+def saturation_threshold_cases(saturation_fractions):
+    """saturation_thresholds with other thresholds, sizes and dtypes."""
+    thresholds = [(0.05, 0.95), (0.2, 0.6), (0.5, 0.5), (0.3, 0.99), (0.01, 0.5)] * 2
+    thresholds = thresholds[: len(SATURATION_CASES)]
+    for (N, T, H, seed), (low, high) in zip(SATURATION_CASES, thresholds, strict=True):
+        for dtype in (torch.float64, torch.float32):
+            saturation_thresholds(saturation_fractions, low, high, dtype, seed, N, T, H)
