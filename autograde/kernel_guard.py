@@ -21,6 +21,19 @@ close these; the guard makes tampering a deliberate attack on the grader rather 
 KERNEL_BUILTINS = ("input", "get_ipython", "display", "exit", "quit", "_", "__", "___", "getpass")
 
 
+def warm_up_optimizer(torch):
+    """Build and step a torch.optim.Adam once, so that what torch's first optimizer changes is in the snapshot.
+
+    The first optimizer imports torch._dynamo, which rebinds torch.manual_seed and other torch internals,
+    and its first step sets the profiler's: done by a lesson's training cell, the guard would take that
+    for tampering.
+    """
+    weight = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.Adam([weight])
+    weight.sum().backward()
+    optimizer.step()
+
+
 def install(nonce, name):
     import builtins
     import importlib
@@ -37,6 +50,7 @@ def install(nonce, name):
 
     for info in pkgutil.walk_packages(gatelab.__path__, "gatelab."):
         importlib.import_module(info.name)
+    warm_up_optimizer(torch)
 
     def show_warning(message, category, filename, lineno, file=None, line=None):
         print(warnings.formatwarning(message, category, filename, lineno, line).rstrip())

@@ -245,23 +245,6 @@ def train(net, next_batch, steps, lr=0.01, seed=0, clip=1.0, progress=True):
     return history
 
 
-def warm_up_optimizer():
-    """Build and step a torch.optim.Adam once, on a dummy parameter (called when gatelab is imported).
-
-    torch's first optimizer imports torch._dynamo, which rebinds torch.manual_seed and other torch
-    internals, and its first step sets the profiler's. Done at import, that happens before a lesson's
-    first cell, not inside its training cell, where the grader's tamper guard (autograde/kernel_guard.py,
-    which snapshots torch after the setup cell) would take it for the learner's doing. Costs about 1 s.
-    """
-    weight = torch.zeros(1, requires_grad=True)
-    optimizer = torch.optim.Adam([weight])
-    weight.sum().backward()
-    optimizer.step()
-
-
-warm_up_optimizer()
-
-
 @contextmanager
 def one_thread():
     """Run torch on one thread: these small networks train several times faster so on 2 busy cores,
