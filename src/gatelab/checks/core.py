@@ -142,6 +142,12 @@ def tensor_problem(name, got, expected, dims=None, values=True):
     return None
 
 
+def x_first(params, n_x):
+    """Params whose [h, x] product equals the [x, h] product of the original weights: a learner's mistake
+    of order, computed with the right order (for feedback that recognises it)."""
+    return {k: torch.cat([v[:, n_x:], v[:, :n_x]], dim=1) if k.startswith("W_") else v for k, v in params.items()}
+
+
 def expect_close(name, got, expected, dims=None, values=True):
     """Raise CheckFailed unless got matches the tensor expected (see tensor_problem)."""
     problem = tensor_problem(name, got, expected, dims, values)

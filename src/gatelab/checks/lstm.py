@@ -18,6 +18,7 @@ from gatelab.checks.core import (
     passed,
     run_learner,
     tensor_problem,
+    x_first,
 )
 
 CELL_ARGS = ("x_t", "h_prev", "c_prev", "params")
@@ -132,18 +133,13 @@ def _swap(params, a, b):
     return out
 
 
-def _x_first(params, n_x):
-    """Params whose [h, x] product equals the learner's [x, h] product with the original weights."""
-    return {k: torch.cat([v[:, n_x:], v[:, :n_x]], dim=1) if k.startswith("W_") else v for k, v in params.items()}
-
-
 def forward_mistake(x_t, h_prev, c_prev, params, h_next, c_next):
     """A hint naming the mistake that explains a wrong (h_next, c_next), or '' when none is recognised."""
     n_x = x_t.shape[1]
     suspects = [
         (
             "you concatenated [x_t, h_prev]; the course's order is [h_prev, x_t] (cat([h_prev, x_t], dim=1))",
-            _x_first(params, n_x),
+            x_first(params, n_x),
         ),
         (
             "you swapped the forget and input gates (f uses W_f, b_f; i uses W_i, b_i)",

@@ -10,7 +10,7 @@ gatelab.experiments (the same file the lesson's table is drawn from).
 import torch
 
 from gatelab import experiments, interop
-from gatelab.checks.core import CheckFailed, describe, on_random_cases, passed, run_learner, tensor_problem
+from gatelab.checks.core import CheckFailed, describe, on_random_cases, passed, run_learner, tensor_problem, x_first
 
 CELL_ARGS = ("x_t", "h_prev", "c_prev", "params")
 CELL_RETURNS = ("h_next", "c_next", "cache")
@@ -42,11 +42,6 @@ def oracle(x_t, h_prev, c_prev, params):
         return interop.torch_step("lstm", as_lstm(params), x_t, h_prev, c_prev)
 
 
-def _x_first(params, n_x):
-    """Params whose [h, x] product equals the [x, h] product of the original weights."""
-    return {k: torch.cat([v[:, n_x:], v[:, :n_x]], dim=1) if k.startswith("W_") else v for k, v in params.items()}
-
-
 def mistakes(params, n_x):
     """(hint, LSTM params computing that mistake) for the mistakes this check recognises."""
     W_f, b_f = params["W_f"], params["b_f"]
@@ -60,7 +55,7 @@ def mistakes(params, n_x):
         ("you swapped the roles: f = sigmoid(W_f [h_prev, x_t] + b_f) multiplies c_prev, and i = 1 − f multiplies "
          "c_tilde", as_lstm(swapped, (W_f, b_f))),
         ("you concatenated [x_t, h_prev]; the course's order is [h_prev, x_t] (cat([h_prev, x_t], dim=1))",
-         as_lstm(_x_first(params, n_x))),
+         as_lstm(x_first(params, n_x))),
     ]
 
 
