@@ -73,10 +73,13 @@ def browser_latencies(folder):
         for path in SOLUTION_NOTEBOOKS:
             if "gl.widgets." not in path.read_text():
                 continue
-            browser.open_notebook(page, url, path.relative_to(ROOT))
+            # A workspace per notebook: no hidden tab of an earlier notebook (with its explorers) is restored.
+            browser.open_notebook(page, url, path.relative_to(ROOT), workspace=path.stem)
             browser.run_all(page)
             ms = []
-            for explorer in page.locator(".gl-explorer").all():
+            explorers = page.locator(".gl-explorer")
+            explorers.first.wait_for(timeout=30_000)
+            for explorer in explorers.all():
                 explorer.scroll_into_view_if_needed()
                 for handle in explorer.locator(".noUi-handle").all():
                     ms += [browser.move_slider(page, explorer, handle) for _ in range(5)]

@@ -94,9 +94,13 @@ def close_sessions(url):
         api(url, f"/api/sessions/{session['id']}", method="DELETE")
 
 
-def open_notebook(page, url, relative_path):
-    """Open a notebook in JupyterLab and wait until its kernel is ready."""
-    page.goto(f"{url}/lab/tree/{relative_path}?token={TOKEN}")
+def open_notebook(page, url, relative_path, workspace=None):
+    """Open a notebook in JupyterLab and wait until its kernel is ready.
+
+    workspace: open it in a JupyterLab workspace of that name, so that no tab opened before is restored.
+    """
+    where = f"workspaces/{workspace}/tree" if workspace else "tree"
+    page.goto(f"{url}/lab/{where}/{relative_path}?token={TOKEN}")
     page.wait_for_function(
         "() => window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel?.status === 'idle'",
         timeout=90_000,
