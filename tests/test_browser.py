@@ -77,7 +77,8 @@ def page(browser, lab):
 
 @pytest.mark.parametrize("notebook", WIDGET_NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_slider_redraws_its_figure_in_a_real_browser(page, lab, notebook):
-    open_notebook(page, lab, notebook.relative_to(ROOT))
+    # A workspace per notebook: JupyterLab would restore the tabs (and explorers) an earlier test opened.
+    open_notebook(page, lab, notebook.relative_to(ROOT), workspace=notebook.stem)
     run_all(page)
     explorers = page.locator(".gl-explorer")
     expect(explorers.first).to_be_visible(timeout=30_000)
@@ -100,7 +101,7 @@ def test_every_slider_redraws_its_figure_in_a_real_browser(page, lab, notebook):
 
 
 def test_nbgrader_validate_passes_a_solved_lesson(page, lab):
-    open_notebook(page, lab, "solutions/00-start-here/00-start-here.ipynb")
+    open_notebook(page, lab, "solutions/00-start-here/00-start-here.ipynb", workspace="validate")
     page.get_by_role("button", name="Validate").click()
     expect(page.get_by_text("Success! Your notebook passes all the tests.")).to_be_visible(timeout=90_000)
 
