@@ -184,3 +184,16 @@ def test_the_progress_bar_ends_on_one_full_line(capsys):
     out = capsys.readouterr().out
     assert out.endswith("\n") and out.count("\r") == 4
     assert "[" + "#" * 30 + "] step 4/4  loss" in out.splitlines()[-1]
+
+
+def test_a_batch_knows_the_steps_read_before_its_answer():
+    batch = train.Batch(torch.zeros(2, 4, dtype=torch.long), torch.tensor([1, 3]), torch.tensor([0, 1]))
+    assert batch.read.tolist() == [[True, True, False, False], [True, True, True, True]]
+
+
+def test_accuracy_is_the_mean_of_the_correct_predictions():
+    net = train.Network("lstm", n_x=6, n_h=4, n_y=2)
+    batch = remember_the_first_token(torch.Generator().manual_seed(7), B=50)
+    right = train.correct(net, batch)
+    assert right.shape == (50,) and right.dtype == torch.bool
+    assert train.accuracy(net, batch) == right.float().mean().item()

@@ -224,11 +224,9 @@ def gate_profile(net, batch):
     at the two marked steps and at the other steps of the sequences (padding left out)."""
     with train.one_thread():
         _, gates = net.run(batch.x)
-    T_max = batch.x.shape[1]
-    inside = torch.arange(T_max) <= batch.at[:, None]  # (B, T_max)
     marked = batch.x[..., 1] == 1
     return {
-        g: {"marked": float(a.mean(2)[marked].mean()), "other": float(a.mean(2)[inside & ~marked].mean())}
+        g: {"marked": float(a.mean(2)[marked].mean()), "other": float(a.mean(2)[batch.read & ~marked].mean())}
         for g, a in gates.items()
     }
 

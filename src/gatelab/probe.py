@@ -12,12 +12,10 @@ from gatelab import dynamics, train
 from gatelab.data import agreement
 
 
-@torch.no_grad()
 @train.one_thread()
 def correct(net, data, **run_options):
     """(N,) bools: does net predict the number of each sentence's verb? run_options go to net.run."""
-    batch = data.batch()
-    return net(batch.x, batch.at, **run_options).argmax(dim=1) == batch.y
+    return train.correct(net, data.batch(), **run_options)
 
 
 def accuracy_by(right, groups):
@@ -167,5 +165,4 @@ def gate_values(net, data):
     out), laid end to end as one long sequence of shape (N, T, H) = (1, M, H)."""
     batch = data.batch()
     _, gates = net.run(batch.x)
-    seen = torch.arange(batch.x.shape[1])[None] <= batch.at[:, None]  # (N, T): tokens up to each verb
-    return {name: value[seen][None] for name, value in gates.items()}
+    return {name: value[batch.read][None] for name, value in gates.items()}

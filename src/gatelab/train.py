@@ -197,6 +197,11 @@ class Batch:
     def __len__(self):
         return len(self.y)
 
+    @property
+    def read(self):
+        """(B, T) bools: the steps each sequence has read by the time its answer is read (padding after at left out)."""
+        return torch.arange(self.x.shape[1]) <= self.at[:, None]
+
 
 def loss_of(net, batch, **run_options):
     """Cross-entropy for class targets, mean squared error for float targets (one output)."""
@@ -207,9 +212,14 @@ def loss_of(net, batch, **run_options):
 
 
 @torch.no_grad()
+def correct(net, batch, **run_options):
+    """(B,) bools: does the network predict the class of each sequence of batch?"""
+    return net(batch.x, batch.at, **run_options).argmax(dim=1) == batch.y
+
+
 def accuracy(net, batch, **run_options):
     """The fraction of batch whose class the network predicts right (a float in [0, 1])."""
-    return (net(batch.x, batch.at, **run_options).argmax(dim=1) == batch.y).float().mean().item()
+    return correct(net, batch, **run_options).float().mean().item()
 
 
 @dataclass
