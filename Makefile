@@ -21,8 +21,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 
 ## lab: set up and start JupyterLab on the first lesson (learners start here)
 # The server's root is the repository, so lessons can show the figures in assets/.
+# Jupyter refuses to run as root (a container's default user) unless told --allow-root.
 lab: setup
-	$(BIN)/jupyter lab --port=$(PORT) --LabApp.default_url=/lab/tree/lessons/00-start-here/00-start-here.ipynb
+	$(BIN)/jupyter lab --port=$(PORT) --LabApp.default_url=/lab/tree/lessons/00-start-here/00-start-here.ipynb \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## test: set up, lint, and run the whole test suite (what CI runs)
 test: setup lint
