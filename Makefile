@@ -8,16 +8,20 @@ export PATH := $(BIN):$(PATH)
 PORT ?= 8888
 JOBS ?= 2
 
-.PHONY: setup lab test lint bench release student-copy grade bench-grading clean
+.PHONY: setup lab test lint bench release student-copy grade bench-grading hub-env bench-hub clean
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed deploy/node_modules/.package-lock.json
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-dev.txt deploy/requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -e . \
 		2> $(VENV)/pip.log || (cat $(VENV)/pip.log; exit 1)
 	$(BIN)/python -c "import gatelab, torch, nbgrader"
 	touch $@
+
+# JupyterHub's proxy (configurable-http-proxy, from npm) for the deployment tests and the hub.
+deploy/node_modules/.package-lock.json: deploy/package.json deploy/package-lock.json
+	npm ci --silent --no-audit --no-fund --prefix deploy
 
 ## lab: set up and start JupyterLab on the first lesson (learners start here)
 # The server's root is the repository, so lessons can show the figures in assets/.
@@ -31,7 +35,7 @@ test: setup lint
 	$(BIN)/python -m pytest -n $(JOBS) --durations=15 $(PYTEST_ARGS)
 
 lint: setup
-	$(BIN)/ruff check src tests solutions autograde bench nbgrader_config.py
+	$(BIN)/ruff check src tests solutions autograde bench deploy nbgrader_config.py
 
 ## bench: measure the course against COURSE.md §7's budgets; prints and writes bench/results.md
 bench: setup
@@ -53,6 +57,15 @@ grade: setup
 ## bench-grading: time grading N=40 submissions of A=01-why-gates with 1 and with 2 workers
 bench-grading: setup
 	$(BIN)/python -m autograde.bench_grading $(or $(A),01-why-gates) --count $(or $(N),40)
+
+## hub-env: the course environment a JupyterHub gives every user (DEST=/opt/gates PYTHON=a Python 3.11 all users can run)
+hub-env:
+	@test -n "$(DEST)" || (echo "usage: make hub-env DEST=/opt/gates [PYTHON=/usr/bin/python3.11]"; exit 2)
+	deploy/install-env.sh $(DEST) $(PYTHON)
+
+## bench-hub: N=20 students fetching and submitting at once through a real JupyterHub (as root)
+bench-hub: setup
+	$(BIN)/python -m bench.hub --students $(or $(N),20)
 
 clean:
 	rm -rf autograde/submitted autograde/autograded autograde/feedback autograde/gradebook.db dist

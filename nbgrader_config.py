@@ -5,10 +5,13 @@ solutions/ holds the source notebooks, lessons/ the released ones; what nbgrader
 """
 
 import os
+import sys
 
 c = get_config()  # noqa: F821 -- provided by traitlets when it loads this file
 
 here = os.path.dirname(os.path.abspath(__file__))
+if here not in sys.path:
+    sys.path.insert(0, here)  # nbgrader imports autograde.* (below) from the course, wherever it runs
 
 c.CourseDirectory.course_id = "gates"
 c.CourseDirectory.root = here
@@ -17,7 +20,12 @@ c.CourseDirectory.release_directory = "lessons"
 c.CourseDirectory.submitted_directory = os.path.join("autograde", "submitted")
 c.CourseDirectory.autograded_directory = os.path.join("autograde", "autograded")
 c.CourseDirectory.feedback_directory = os.path.join("autograde", "feedback")
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(here, "autograde", "gradebook.db")
+# GATES_GRADEBOOK_URL: a server gradebook (postgresql+psycopg://user@host/db; see deploy/README.md).
+c.CourseDirectory.db_url = os.environ.get("GATES_GRADEBOOK_URL") or "sqlite:///" + os.path.join(
+    here, "autograde", "gradebook.db"
+)
+# Collect only what each student submitted themselves (nbgrader's exchange lets anyone submit as anyone).
+c.ExchangeFactory.collect = "autograde.exchange.OwnerCheckedCollect"
 
 # A deleted test cell is put back from the gradebook instead of leaving the submission ungradeable.
 c.OverwriteCells.add_missing_cells = True

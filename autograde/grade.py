@@ -47,6 +47,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTE_CELL_ID = "grader-notes"
 HIDDEN_BEGIN, HIDDEN_END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# What nbgrader's exchange adds to a submission; release_feedback names the feedback with both.
+SUBMISSION_FILES = ("timestamp.txt", "submission_secret.txt")
 
 
 # -- the course -----------------------------------------------------------------------------------
@@ -356,7 +358,7 @@ def grade_one(student, folder, assignment, coursedir, released, work, template_d
         redacted.mkdir(parents=True, exist_ok=True)
         if path.suffix == ".ipynb":
             nbformat.write(redact(nbformat.read(path, as_version=4)), redacted / path.name)
-        elif path.name == "timestamp.txt":
+        elif path.name in SUBMISSION_FILES:
             shutil.copy(path, redacted / path.name)
     log = "" if done is None else done.stdout + done.stderr
     return {

@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = [
     "lessons",
     "src",
+    "deploy",
     "assets",
     "Makefile",
     "pyproject.toml",
@@ -21,7 +22,7 @@ SHIPPED = [
     "environment.yml",
     ".gitignore",
 ]
-NEVER = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".ipynb_checkpoints")
+NEVER = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", ".ipynb_checkpoints", "node_modules")
 
 
 def make_student_copy(dest, root=ROOT):

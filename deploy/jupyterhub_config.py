@@ -1,0 +1,131 @@
+"""JupyterHub for a class taking Gates: one server per student, nbgrader's exchange, a formgrader service.
+
+    sudo GATES_ENV=/opt/gates .../jupyterhub -f /opt/gates/deploy/jupyterhub_config.py
+
+The hub runs as root so that each user's server runs as that user (LocalProcessSpawner, PAM login).
+Everything a site changes comes from GATES_* environment variables; the defaults are a single machine:
+
+  GATES_ENV          the course environment every user runs: a student copy with its .venv
+                     (`make hub-env DEST=...`; readable by everyone, holds no solutions)   /opt/gates
+  GATES_COURSE_ID    nbgrader's course id (groups formgrade-<id> and nbgrader-<id>)      gates
+  GATES_ROSTER       CSV with columns username,role (instructor or student),...           deploy/roster.csv
+  GATES_GRADER       the system user that owns the course and runs the formgrader         grader-<id>
+  GATES_COURSE_DIR   the full course (a clone of this repository), owned by the grader   ~grader/<id>
+  GATES_EXCHANGE     nbgrader's exchange root                                             /srv/nbgrader/exchange
+  GATES_HUB_STATE    the hub's database, cookie secret and proxy token                    /srv/jupyterhub
+  GATES_HUB_IP, GATES_HUB_PORT   where the hub listens                                    all, 8000
+  GATES_GRADEBOOK_URL   a PostgreSQL gradebook, postgresql+psycopg://...  (default: the course's SQLite)
+
+Ports 8081 (hub API), 8001 (proxy API) and 9999 (the formgrader) listen on loopback only; set
+GATES_HUB_API_PORT, GATES_PROXY_API_PORT, GATES_FORMGRADER_PORT to move them.
+"""
+
+import csv
+import os
+import pwd
+from pathlib import Path
+
+c = get_config()  # noqa: F821 -- provided by traitlets when it loads this file
+
+here = Path(__file__).resolve().parent
+COURSE = os.environ.get("GATES_COURSE_ID", "gates")
+ENV = Path(os.environ.get("GATES_ENV", "/opt/gates"))
+ROSTER = Path(os.environ.get("GATES_ROSTER", here / "roster.csv"))
+GRADER = os.environ.get("GATES_GRADER", f"grader-{COURSE}")
+EXCHANGE = os.environ.get("GATES_EXCHANGE", "/srv/nbgrader/exchange")
+STATE = Path(os.environ.get("GATES_HUB_STATE", "/srv/jupyterhub"))
+FORMGRADER_PORT = int(os.environ.get("GATES_FORMGRADER_PORT", 9999))
+
+
+def course_dir():
+    """Where the grader keeps the course: GATES_COURSE_DIR, or <grader's home>/<course id>."""
+    if "GATES_COURSE_DIR" in os.environ:
+        return Path(os.environ["GATES_COURSE_DIR"])
+    try:
+        return Path(pwd.getpwnam(GRADER).pw_dir) / COURSE
+    except KeyError:
+        return Path("/home") / GRADER / COURSE
+
+
+def roster(path):
+    """{role: [usernames]} from the roster CSV (roles: instructor, student)."""
+    people = {"instructor": [], "student": []}
+    with open(path, newline="") as f:
+        for row in csv.DictReader(f):
+            role = row["role"].strip()
+            if role not in people:
+                raise ValueError(f"{path}: role of {row['username']!r} is {role!r}, not instructor or student")
+            people[role].append(row["username"].strip())
+    return people
+
+
+people = roster(ROSTER)
+venv_bin = ENV / ".venv" / "bin"
+nbgrader_env = {
+    "GATES_COURSE_ID": COURSE,
+    "GATES_EXCHANGE": EXCHANGE,
+    "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",  # nbgrader runs alembic as a program
+}
+
+# -- the hub, its proxy and its state ------------------------------------------------------------------
+c.JupyterHub.ip = os.environ.get("GATES_HUB_IP", "")
+c.JupyterHub.port = int(os.environ.get("GATES_HUB_PORT", 8000))
+c.JupyterHub.hub_ip = "127.0.0.1"
+c.JupyterHub.hub_port = int(os.environ.get("GATES_HUB_API_PORT", 8081))
+c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{os.environ.get('GATES_PROXY_API_PORT', 8001)}"
+c.ConfigurableHTTPProxy.command = [str(here / "node_modules" / ".bin" / "configurable-http-proxy")]
+c.ConfigurableHTTPProxy.pid_file = str(STATE / "jupyterhub-proxy.pid")
+c.JupyterHub.db_url = f"sqlite:///{STATE / 'jupyterhub.sqlite'}"
+c.JupyterHub.cookie_secret_file = str(STATE / "jupyterhub_cookie_secret")
+
+# -- who may log in, and their groups --------------------------------------------------------------------
+# PAM (the default authenticator): the roster's users are system users and log in with their passwords.
+c.Authenticator.allowed_users = set(people["instructor"] + people["student"])
+c.JupyterHub.load_groups = {
+    # nbgrader's names: formgrade-<course> reach the course's formgrader, nbgrader-<course> take it.
+    f"formgrade-{COURSE}": {"users": people["instructor"]},
+    f"nbgrader-{COURSE}": {"users": people["student"]},
+}
+c.JupyterHub.load_roles = [
+    # A user's own server may read the user's groups: nbgrader's JupyterHubAuthPlugin lists a student's
+    # courses from them (and refuses to fetch or submit for a course the student is not in).
+    {"name": "server", "scopes": ["users:activity!user", "access:servers!server", "read:users:groups!user"]},
+    {"name": f"formgrade-{COURSE}", "groups": [f"formgrade-{COURSE}"], "scopes": [f"access:services!service={COURSE}"]},
+]
+
+# -- every user's server: the course environment, the student side of nbgrader -------------------------
+c.Spawner.cmd = [str(venv_bin / "jupyterhub-singleuser")]
+c.Spawner.default_url = "/lab"
+c.Spawner.notebook_dir = "~"
+c.Spawner.environment = {
+    **nbgrader_env,
+    # The exchange (deploy/jupyter/common); the student side of nbgrader only (deploy/jupyter/student).
+    "JUPYTER_CONFIG_PATH": f"{here / 'jupyter' / 'common'}:{here / 'jupyter' / 'student'}",
+}
+c.Spawner.start_timeout = 120  # 20 servers starting at once on 2 cores take a while
+c.Spawner.http_timeout = 120
+
+# -- the formgrader: a hub-managed service, run by the grader account for the instructors' group ---------
+c.JupyterHub.services = [
+    {
+        "name": COURSE,
+        "url": f"http://127.0.0.1:{FORMGRADER_PORT}",
+        "command": [str(venv_bin / "jupyterhub-singleuser"), f"--port={FORMGRADER_PORT}"],
+        "user": GRADER,
+        "cwd": str(course_dir()),
+        "oauth_no_confirm": True,
+        "environment": {
+            **nbgrader_env,
+            "JUPYTER_CONFIG_PATH": str(here / "jupyter" / "common"),
+            # The formgrader is opened as its own page, not in JupyterLab's iframe: JupyterHub >= 4.1
+            # forbids framing a server (CSP frame-ancestors 'none'), and nbgrader's docs keep it so.
+            "JUPYTERHUB_DEFAULT_URL": "/formgrader",
+            # The course's nbgrader_config.py reads these (a PostgreSQL gradebook, if set).
+            **(
+                {"GATES_GRADEBOOK_URL": os.environ["GATES_GRADEBOOK_URL"]}
+                if "GATES_GRADEBOOK_URL" in os.environ
+                else {}
+            ),
+        },
+    }
+]

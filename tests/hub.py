@@ -1,0 +1,361 @@
+"""A real JupyterHub on loopback for the deployment tests and bench: system users, the course environment.
+
+Needs root (the hub runs each user's server as that user), Debian's Python 3.11 or another one every
+user can run (the course environment is built with it), npm's configurable-http-proxy (make setup).
+
+    with SystemUsers() as users, course_for_hub(tmp, users.grader) as course:
+        hub = Hub(tmp, course, roster).start()
+        hub.start_servers(students); hub.server(student).post("assignments/fetch", ...)
+"""
+
+import contextlib
+import csv
+import hashlib
+import json
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import types
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+COURSE_ID = "gates"
+PASSWORD = "gates-" + secrets.token_hex(8)  # every test user's (PAM) password
+ENV_INPUTS = ["requirements.txt", "deploy/requirements.txt", "deploy/package-lock.json", "pyproject.toml", "src"]
+
+
+def run(*cmd, cwd=None, check=True, timeout=600):
+    """Run cmd; return the CompletedProcess (a failure shows its output)."""
+    done = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    if check and done.returncode:
+        raise AssertionError(f"{' '.join(map(str, cmd))} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return done
+
+
+def as_user(user, *cmd, cwd=None, env=(), check=True, timeout=600):
+    """Run cmd as the system user, in cwd, with extra environment variables (NAME=value strings)."""
+    home = pwd.getpwnam(user).pw_dir
+    full = ["runuser", "-u", user, "--", "env", f"HOME={home}", f"USER={user}", *env, *map(str, cmd)]
+    done = subprocess.run(full, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    if check and done.returncode:
+        raise AssertionError(f"{' '.join(full)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return done
+
+
+def python_for_users():
+    """A Python 3.11 that users other than root can run (the course environment's base), or None."""
+    for candidate in ("/usr/bin/python3.11", "/usr/local/bin/python3.11", sys.base_prefix + "/bin/python3.11"):
+        if (
+            Path(candidate).exists()
+            and run("runuser", "-u", "nobody", "--", candidate, "-c", "0", check=False).returncode == 0
+        ):
+            return candidate
+    return None
+
+
+@contextlib.contextmanager
+def shared_tmp():
+    """A temporary folder every user can enter (pytest's own are root's only), removed on exit."""
+    path = Path(tempfile.mkdtemp(prefix="gates-hub-", dir="/tmp"))
+    os.chmod(path, 0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- system users --------------------------------------------------------------------------------------
+
+
+class SystemUsers:
+    """Throwaway system users (with homes and the test password), removed on exit."""
+
+    def __init__(self):
+        self.prefix = "gt" + secrets.token_hex(2)
+        self.names = []
+
+    def add(self, role):
+        name = f"{self.prefix}-{role}"
+        run("useradd", "--create-home", "--shell", "/bin/bash", name)
+        self.names.append(name)
+        subprocess.run(["chpasswd"], input=f"{name}:{PASSWORD}\n", text=True, check=True)
+        os.chmod(pwd.getpwnam(name).pw_dir, 0o700)
+        return name
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for name in self.names:
+            run("pkill", "-KILL", "-u", name, check=False)
+        time.sleep(0.5)
+        for name in self.names:
+            run("userdel", "--remove", name, check=False)
+
+
+# -- the course environment and the grader's course -----------------------------------------------------
+
+
+def env_key():
+    """A hash of what the course environment is built from (so an unchanged one is reused)."""
+    digest = hashlib.sha256()
+    for name in ENV_INPUTS:
+        path = ROOT / name
+        files = (
+            sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+            if path.is_dir()
+            else [path]
+        )
+        for f in files:
+            digest.update(str(f.relative_to(ROOT)).encode() + f.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def course_environment(python):
+    """The hub's course environment (deploy/install-env.sh), built once per content in /tmp; its path."""
+    dest = Path(f"/tmp/gates-hub-env-{env_key()}")
+    if not (dest / ".ready").exists():
+        shutil.rmtree(dest, ignore_errors=True)
+        run(ROOT / "deploy" / "install-env.sh", dest, python, timeout=900)
+        (dest / ".ready").touch()
+    return dest
+
+
+def grader_course(home, grader):
+    """The full course (this repository's files, no .venv) in the grader's home, owned by the grader."""
+    dest = Path(home) / COURSE_ID
+    skip = shutil.ignore_patterns(
+        ".venv",
+        "node_modules",
+        "__pycache__",
+        ".git",
+        "submitted",
+        "autograded",
+        "feedback",
+        "gradebook.db",
+        "*.egg-info",
+        ".pytest_cache",
+        ".ruff_cache",
+        "bench",
+    )
+    shutil.copytree(ROOT, dest, ignore=skip)
+    run("chown", "-R", f"{grader}:{grader}", dest)
+    return dest
+
+
+def write_roster(path, instructors, students):
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["username", "role", "first_name", "last_name", "email"])
+        for role, names in (("instructor", instructors), ("student", students)):
+            for name in names:
+                writer.writerow([name, role, name.title(), "Test", f"{name}@example.edu"])
+    return path
+
+
+# -- the hub -------------------------------------------------------------------------------------------
+
+
+class Hub:
+    """JupyterHub with deploy/jupyterhub_config.py on loopback, plus an admin service for the test."""
+
+    def __init__(self, state, env_dir, roster, grader, course_dir, exchange):
+        self.state = Path(state)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.token = secrets.token_hex(16)
+        self.env = {
+            **os.environ,
+            "GATES_ENV": str(env_dir),
+            "GATES_ROSTER": str(roster),
+            "GATES_GRADER": grader,
+            "GATES_COURSE_DIR": str(course_dir),
+            "GATES_EXCHANGE": str(exchange),
+            "GATES_HUB_STATE": str(self.state),
+            "GATES_HUB_IP": "127.0.0.1",
+            "GATES_HUB_PORT": str(self.port),
+            "GATES_HUB_API_PORT": str(free_port()),
+            "GATES_PROXY_API_PORT": str(free_port()),
+            "GATES_FORMGRADER_PORT": str(free_port()),
+        }
+        self.process = None
+
+    def config(self):
+        """The test's hub config: the deployment's, plus a service whose token may manage users."""
+        path = self.state / "test_config.py"
+        path.write_text(
+            f"c = get_config()  # noqa: F821\n"
+            f"load_subconfig({str(ROOT / 'deploy' / 'jupyterhub_config.py')!r})  # noqa: F821\n"
+            f"c.JupyterHub.services.append({{'name': 'gates-test', 'api_token': {self.token!r}}})\n"
+            f"c.JupyterHub.load_roles.append({{'name': 'gates-test', 'services': ['gates-test'], "
+            f"'scopes': ['admin:users', 'admin:servers', 'tokens', 'read:groups', 'access:servers']}})\n"
+        )
+        return path
+
+    def start(self, timeout=90):
+        self.state.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.state, 0o700)
+        self.log = open(self.state / "hub.log", "w")
+        self.process = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "jupyterhub"), "-f", str(self.config())],
+            cwd=self.state,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"the hub exited ({self.process.returncode}):\n{self.log_text()}")
+            try:
+                if requests.get(f"{self.url}/hub/api", timeout=2).ok:
+                    return self
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.3)
+        raise AssertionError(f"the hub did not answer in {timeout} s:\n{self.log_text()}")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+        if self.process:
+            self.log.close()
+
+    def log_text(self):
+        if not self.log.closed:
+            self.log.flush()
+        return (self.state / "hub.log").read_text()[-6000:]
+
+    def api(self, method, path, token=None, **kwargs):
+        """A call to the hub's REST API (as the test's admin service unless token is given); its JSON."""
+        reply = requests.request(
+            method,
+            f"{self.url}/hub/api/{path}",
+            headers={"Authorization": f"token {token or self.token}"},
+            timeout=60,
+            **kwargs,
+        )
+        if not reply.ok:
+            raise AssertionError(f"{method} {path}: {reply.status_code} {reply.text[:500]}")
+        return reply.json() if reply.text else None
+
+    def user_token(self, name):
+        """A new API token of the user (what the user's browser session amounts to)."""
+        return self.api("POST", f"users/{name}/tokens", json={"note": "gates test"})["token"]
+
+    def start_servers(self, names, timeout=180):
+        """Start the users' servers (all at once) and wait until every one is ready; {name: seconds}."""
+        started = {}
+        for name in names:
+            self.api("POST", f"users/{name}/server")
+            started[name] = time.monotonic()
+        ready, deadline = {}, time.monotonic() + timeout
+        while len(ready) < len(names) and time.monotonic() < deadline:
+            for name in set(names) - set(ready):
+                server = self.api("GET", f"users/{name}")["servers"].get("")
+                if server and server["ready"]:
+                    ready[name] = time.monotonic() - started[name]
+            time.sleep(0.5)
+        missing = sorted(set(names) - set(ready))
+        assert not missing, f"servers of {missing} not ready in {timeout} s:\n{self.log_text()}"
+        return ready
+
+    def client(self, name, token=None):
+        """A Client for the user's server (/user/<name>/...)."""
+        return Client(f"{self.url}/user/{name}/", token or self.user_token(name))
+
+    def formgrader(self, instructor):
+        """A Client for the course's formgrader service, as the instructor."""
+        return Client(f"{self.url}/services/{COURSE_ID}/", self.user_token(instructor))
+
+
+def needs_root():
+    """Skip (fail, under CI) unless root: the hub test make system users and switch to them."""
+    import pytest
+
+    if os.geteuid() != 0:
+        why = "the JupyterHub tests need root (system users, a spawner that switches users)"
+        pytest.fail(why) if os.environ.get("CI") else pytest.skip(why)
+
+
+def home(user):
+    return Path(pwd.getpwnam(user).pw_dir)
+
+
+def make_exchange(path, grader):
+    """The exchange as deploy/README.md sets it up: root 1777 (no student can remove a course's folder),
+    the course's folder made and owned by the grader."""
+    path.mkdir(mode=0o755)
+    os.chmod(path, 0o1777)
+    (path / COURSE_ID).mkdir()
+    os.chown(path / COURSE_ID, pwd.getpwnam(grader).pw_uid, pwd.getpwnam(grader).pw_gid)
+    return path
+
+
+@contextlib.contextmanager
+def class_on_hub(student_roles):
+    """A running hub for a class: an instructor, the grader account and a student per role.
+
+    Yields a SimpleNamespace: hub, people ({"instructor"|"grader"|role: system user}), students (their
+    names), course (the grader's course folder), exchange, env (the course environment).
+    """
+    needs_root()
+    python = python_for_users()
+    assert python, "no Python 3.11 that every user can run (Debian: apt-get install python3.11-venv)"
+    env_dir = course_environment(python)
+    with SystemUsers() as users, shared_tmp() as tmp:
+        people = {"instructor": users.add("ada"), "grader": users.add("grader")}
+        people.update({role: users.add(role) for role in student_roles})
+        students = [people[role] for role in student_roles]
+        course = grader_course(home(people["grader"]), people["grader"])
+        exchange = make_exchange(tmp / "exchange", people["grader"])
+        roster = write_roster(tmp / "roster.csv", [people["instructor"]], students)
+        hub = Hub(tmp / "state", env_dir, roster, people["grader"], course, exchange).start()
+        try:
+            yield types.SimpleNamespace(
+                hub=hub, people=people, students=students, course=course, exchange=exchange, env=env_dir
+            )
+        finally:
+            hub.stop()
+            print(hub.log_text())  # shown if a test failed
+
+
+class Client:
+    """Token-authenticated calls to one Jupyter server behind the hub (a user's, or the formgrader)."""
+
+    def __init__(self, base, token):
+        self.base, self.session = base, requests.Session()
+        self.session.headers["Authorization"] = f"token {token}"
+
+    def request(self, method, path, **kwargs):
+        reply = self.session.request(method, self.base + path, timeout=300, **kwargs)
+        if not reply.ok:
+            raise AssertionError(f"{method} {self.base}{path}: {reply.status_code} {reply.text[:800]}")
+        return reply
+
+    def get(self, path, **params):
+        return self.request("GET", path, params=params).json()
+
+    def post(self, path, **data):
+        """POST form data, as nbgrader's Assignments panel does; the JSON answer."""
+        reply = self.request("POST", path, data=data)
+        return json.loads(reply.text) if reply.text else None
