@@ -25,7 +25,9 @@ c.CourseDirectory.db_url = os.environ.get("GATES_GRADEBOOK_URL") or "sqlite:///"
     here, "autograde", "gradebook.db"
 )
 # Collect only what each student submitted themselves (nbgrader's exchange lets anyone submit as anyone).
-c.ExchangeFactory.collect = "autograde.exchange.OwnerCheckedCollect"
+# A folder holding this file without autograde/exchange.py (the tests' temporary courses) keeps nbgrader's.
+if os.path.exists(os.path.join(here, "autograde", "exchange.py")):
+    c.ExchangeFactory.collect = "autograde.exchange.OwnerCheckedCollect"
 
 # A deleted test cell is put back from the gradebook instead of leaving the submission ungradeable.
 c.OverwriteCells.add_missing_cells = True

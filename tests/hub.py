@@ -3,13 +3,14 @@
 Needs root (the hub runs each user's server as that user), Debian's Python 3.11 or another one every
 user can run (the course environment is built with it), npm's configurable-http-proxy (make setup).
 
-    with SystemUsers() as users, course_for_hub(tmp, users.grader) as course:
-        hub = Hub(tmp, course, roster).start()
-        hub.start_servers(students); hub.server(student).post("assignments/fetch", ...)
+    with class_on_hub(["right", "blank"]) as c:
+        c.hub.start_servers(c.students)
+        c.hub.client(c.people["right"]).post("assignments/fetch", course_id="gates", assignment_id=...)
 """
 
 import contextlib
 import csv
+import fcntl
 import hashlib
 import json
 import os
@@ -126,12 +127,17 @@ def env_key():
 
 
 def course_environment(python):
-    """The hub's course environment (deploy/install-env.sh), built once per content in /tmp; its path."""
+    """The hub's course environment (deploy/install-env.sh), built once per content in /tmp; its path.
+
+    A lock file makes parallel test workers wait for one build instead of racing.
+    """
     dest = Path(f"/tmp/gates-hub-env-{env_key()}")
-    if not (dest / ".ready").exists():
-        shutil.rmtree(dest, ignore_errors=True)
-        run(ROOT / "deploy" / "install-env.sh", dest, python, timeout=900)
-        (dest / ".ready").touch()
+    with open(f"{dest}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (dest / ".ready").exists():
+            shutil.rmtree(dest, ignore_errors=True)
+            run(ROOT / "deploy" / "install-env.sh", dest, python, timeout=900)
+            (dest / ".ready").touch()
     return dest
 
 
