@@ -23,6 +23,7 @@ GATES_HUB_API_PORT, GATES_PROXY_API_PORT, GATES_FORMGRADER_PORT to move them.
 import csv
 import os
 import pwd
+import subprocess
 from pathlib import Path
 
 c = get_config()  # noqa: F821 -- provided by traitlets when it loads this file
@@ -57,6 +58,14 @@ def roster(path):
                 raise ValueError(f"{path}: role of {row['username']!r} is {role!r}, not instructor or student")
             people[role].append(row["username"].strip())
     return people
+
+
+def give_course_figures(spawner):
+    """Copy the course's figures to the user's ~/assets before the server starts (as the user, never
+    overwriting): a fetched lesson sits in ~/<course>/<assignment>/ and shows ../../assets/..."""
+    user = spawner.user.name
+    home = pwd.getpwnam(user).pw_dir
+    subprocess.run(["runuser", "-u", user, "--", "cp", "-r", "--no-clobber", str(ENV / "assets"), home], check=False)
 
 
 people = roster(ROSTER)
@@ -102,6 +111,7 @@ c.Spawner.environment = {
     # The exchange (deploy/jupyter/common); the student side of nbgrader only (deploy/jupyter/student).
     "JUPYTER_CONFIG_PATH": f"{here / 'jupyter' / 'common'}:{here / 'jupyter' / 'student'}",
 }
+c.Spawner.pre_spawn_hook = give_course_figures
 c.Spawner.start_timeout = 120  # 20 servers starting at once on 2 cores take a while
 c.Spawner.http_timeout = 120
 
