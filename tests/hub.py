@@ -8,6 +8,7 @@ user can run (the course environment is built with it), npm's configurable-http-
         c.hub.client(c.people["right"]).post("assignments/fetch", course_id="gates", assignment_id=...)
 """
 
+import concurrent.futures
 import contextlib
 import csv
 import fcntl
@@ -268,19 +269,23 @@ class Hub:
         """A new API token of the user (what the user's browser session amounts to)."""
         return self.api("POST", f"users/{name}/tokens", json={"note": "gates test"})["token"]
 
-    def start_servers(self, names, timeout=180):
-        """Start the users' servers (all at once) and wait until every one is ready; {name: seconds}."""
-        started = {}
-        for name in names:
-            self.api("POST", f"users/{name}/server")
-            started[name] = time.monotonic()
-        ready, deadline = {}, time.monotonic() + timeout
-        while len(ready) < len(names) and time.monotonic() < deadline:
-            for name in set(names) - set(ready):
-                server = self.api("GET", f"users/{name}")["servers"].get("")
-                if server and server["ready"]:
-                    ready[name] = time.monotonic() - started[name]
-            time.sleep(0.5)
+    def start_servers(self, names, timeout=300):
+        """Start the users' servers all at once and wait until every one is ready; {name: seconds from the start}.
+
+        A request each, in parallel: the hub answers one only when its server is up or after its
+        slow_spawn_timeout (10 s), so requests one after the other would start the servers one by one.
+        """
+        start = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(max(1, len(names))) as pool:
+            asked = [pool.submit(self.api, "POST", f"users/{name}/server") for name in names]
+            ready = {}
+            while len(ready) < len(names) and time.monotonic() < start + timeout:
+                for user in self.api("GET", "users", params={"state": "ready"}):
+                    if user["name"] in names and user["name"] not in ready:
+                        ready[user["name"]] = time.monotonic() - start
+                time.sleep(0.25)
+            for request in asked:
+                request.result()  # a refused request fails here
         missing = sorted(set(names) - set(ready))
         assert not missing, f"servers of {missing} not ready in {timeout} s:\n{self.log_text()}"
         return ready

@@ -114,3 +114,13 @@ def test_a_class_on_the_hub(hub_class):
     with open(course / "grades.csv") as f:
         scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(f)}
     assert scores == {student: EXPECTED[role] for student, role in roles.items()}
+
+
+def test_ten_students_fetching_and_submitting_at_once_lose_nothing():
+    """bench/hub.py's load run (make bench-hub N=20 gives the figures) with ten students: every operation
+    succeeds and the instructor collects each student's own latest submission."""
+    from bench.hub import run_load
+
+    figures = run_load(10, echo=lambda line: None)
+    assert figures["problems"] == []
+    assert len(figures["servers_ready"]) == 10
