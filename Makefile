@@ -10,7 +10,7 @@ JOBS ?= 2
 
 .PHONY: setup lab test lint bench release student-copy grade bench-grading hub-env bench-hub clean
 
-setup: $(VENV)/.installed deploy/node_modules/.package-lock.json
+setup: $(VENV)/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt deploy/requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt deploy/requirements.tx
 	$(BIN)/python -c "import gatelab, torch, nbgrader"
 	touch $@
 
-# JupyterHub's proxy (configurable-http-proxy, from npm) for the deployment tests and the hub.
-deploy/node_modules/.package-lock.json: deploy/package.json deploy/package-lock.json
+# JupyterHub's proxy (configurable-http-proxy, from npm) for the hub tests and bench; learners never need it.
+PROXY := deploy/node_modules/.package-lock.json
+$(PROXY): deploy/package.json deploy/package-lock.json
 	npm ci --silent --no-audit --no-fund --prefix deploy
 
 ## lab: set up and start JupyterLab on the first lesson (learners start here)
@@ -31,7 +32,7 @@ lab: setup
 		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 ## test: set up, lint, and run the whole test suite (what CI runs)
-test: setup lint
+test: setup $(PROXY) lint
 	$(BIN)/python -m pytest -n $(JOBS) --durations=15 $(PYTEST_ARGS)
 
 lint: setup
@@ -64,7 +65,7 @@ hub-env:
 	deploy/install-env.sh $(DEST) $(PYTHON)
 
 ## bench-hub: N=20 students fetching and submitting at once through a real JupyterHub (as root)
-bench-hub: setup
+bench-hub: setup $(PROXY)
 	$(BIN)/python -m bench.hub --students $(or $(N),20)
 
 clean:

@@ -28,10 +28,11 @@ from pathlib import Path
 
 import requests
 
+from autograde import student_copy
+
 ROOT = Path(__file__).resolve().parents[1]
 COURSE_ID = "gates"
 PASSWORD = "gates-" + secrets.token_hex(8)  # every test user's (PAM) password
-ENV_INPUTS = ["requirements.txt", "deploy/requirements.txt", "deploy/package-lock.json", "pyproject.toml", "src"]
 
 
 def run(*cmd, cwd=None, check=True, timeout=600):
@@ -113,17 +114,15 @@ class SystemUsers:
 
 
 def env_key():
-    """A hash of what the course environment is built from (so an unchanged one is reused)."""
+    """A hash of what the course environment is built from: the student copy's files (so an unchanged
+    environment is reused)."""
     digest = hashlib.sha256()
-    for name in ENV_INPUTS:
+    for name in student_copy.SHIPPED:
         path = ROOT / name
-        files = (
-            sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-            if path.is_dir()
-            else [path]
-        )
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for f in files:
-            digest.update(str(f.relative_to(ROOT)).encode() + f.read_bytes())
+            if not student_copy.NEVER("", f.relative_to(ROOT).parts):  # nothing the copy leaves out
+                digest.update(str(f.relative_to(ROOT)).encode() + f.read_bytes())
     return digest.hexdigest()[:12]
 
 
@@ -178,13 +177,15 @@ def write_roster(path, instructors, students):
 
 
 class Hub:
-    """JupyterHub with deploy/jupyterhub_config.py on loopback, plus an admin service for the test."""
+    """JupyterHub on loopback with the course environment's deploy/jupyterhub_config.py (as deploy/README.md
+    runs it: its files, read by every user's server, are the environment's), plus an admin service."""
 
     def __init__(self, state, env_dir, roster, grader, course_dir, exchange):
         self.state = Path(state)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.token = secrets.token_hex(16)
+        self.env_dir = Path(env_dir)
         self.env = {
             **os.environ,
             "GATES_ENV": str(env_dir),
@@ -206,7 +207,7 @@ class Hub:
         path = self.state / "test_config.py"
         path.write_text(
             f"c = get_config()  # noqa: F821\n"
-            f"load_subconfig({str(ROOT / 'deploy' / 'jupyterhub_config.py')!r})  # noqa: F821\n"
+            f"load_subconfig({str(self.env_dir / 'deploy' / 'jupyterhub_config.py')!r})  # noqa: F821\n"
             f"c.JupyterHub.services.append({{'name': 'gates-test', 'api_token': {self.token!r}}})\n"
             f"c.JupyterHub.load_roles.append({{'name': 'gates-test', 'services': ['gates-test'], "
             f"'scopes': ['admin:users', 'admin:servers', 'tokens', 'read:groups', 'access:servers']}})\n"
