@@ -12,8 +12,6 @@ a lost or misattributed submission, or any failed operation, fails the bench (ex
 """
 
 import argparse
-import contextlib
-import io
 import os
 import pwd
 import re
@@ -25,7 +23,7 @@ from pathlib import Path
 
 import nbformat
 
-from tests.hub import COURSE_ID, class_on_hub
+from tests.hub import COURSE_ID, class_on_hub, release, succeeded
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "01-why-gates"
@@ -108,24 +106,6 @@ def log_findings(path):
 
 
 # -- the class -----------------------------------------------------------------------------------------
-
-
-def succeeded(answer, what):
-    """The answer of a formgrader or Assignments call, if it reports success; else AssertionError."""
-    if not isinstance(answer, dict) or not answer.get("success", True):
-        detail = answer.get("log") or answer.get("value") if isinstance(answer, dict) else answer
-        raise AssertionError(f"{what}: {str(detail)[-800:]}")
-    return answer
-
-
-def instructor_releases(formgrader):
-    """Assign and release the assignment from the formgrader; {step: seconds}."""
-    times = {}
-    for step in ("assign", "release"):
-        start = time.perf_counter()
-        succeeded(formgrader.post(f"formgrader/api/assignment/{ASSIGNMENT}/{step}"), step)
-        times[step] = time.perf_counter() - start
-    return times
 
 
 def marked(content, student, round_):
@@ -237,23 +217,6 @@ def lost(course, exchange, students, rounds, collect_log):
     return problems
 
 
-@contextlib.contextmanager
-def quiet_class(roles, echo):
-    """class_on_hub, whose teardown prints the hub log's tail: held back unless the body failed."""
-    hub_class = class_on_hub(roles)
-    ns = hub_class.__enter__()
-    failed = True
-    try:
-        yield ns
-        failed = False
-    finally:
-        tail = io.StringIO()
-        with contextlib.redirect_stdout(tail):
-            hub_class.__exit__(*sys.exc_info())
-        if failed:
-            echo(tail.getvalue())
-
-
 def run_load(n_students, resubmit=True, echo=print):
     """N students at once on a real hub (see the module docstring); the figures, as a dict.
 
@@ -264,11 +227,11 @@ def run_load(n_students, resubmit=True, echo=print):
     t0 = time.perf_counter()
     roles = [f"s{i:02d}" for i in range(n_students)]
     figures = {"students": n_students, "rounds": [], "problems": [], "log_errors": [], "log_5xx": []}
-    with quiet_class(roles, echo) as ns:
+    with class_on_hub(roles, show_log=lambda text: None) as ns:  # echoed below if anything failed
         hub, students = ns.hub, ns.students
         echo(f"hub up with {n_students} students in {time.perf_counter() - t0:.0f} s")
         formgrader = ns.hub.formgrader(ns.people["instructor"])
-        figures["instructor"] = instructor_releases(formgrader)
+        figures["instructor"] = release(formgrader, ASSIGNMENT)
         echo(f"{ASSIGNMENT} assigned and released")
 
         start = time.perf_counter()

@@ -1,18 +1,18 @@
 """JupyterHub for a class taking Gates: one server per student, nbgrader's exchange, a formgrader service.
 
-    sudo GATES_ENV=/opt/gates .../jupyterhub -f /opt/gates/deploy/jupyterhub_config.py
+    sudo /opt/gates/.venv/bin/jupyterhub -f /opt/gates/deploy/jupyterhub_config.py   (in /srv/jupyterhub)
 
 The hub runs as root so that each user's server runs as that user (LocalProcessSpawner, PAM login).
 Everything a site changes comes from GATES_* environment variables; the defaults are a single machine:
 
   GATES_ENV          the course environment every user runs: a student copy with its .venv
-                     (`make hub-env DEST=...`; readable by everyone, holds no solutions)   /opt/gates
+                     (`make hub-env DEST=...`; readable by everyone, holds no solutions)   this file's ../
   GATES_COURSE_ID    nbgrader's course id (groups formgrade-<id> and nbgrader-<id>)      gates
   GATES_ROSTER       CSV with columns username,role (instructor or student),...           deploy/roster.csv
   GATES_GRADER       the system user that owns the course and runs the formgrader         grader-<id>
   GATES_COURSE_DIR   the full course (a clone of this repository), owned by the grader   ~grader/<id>
   GATES_EXCHANGE     nbgrader's exchange root                                             /srv/nbgrader/exchange
-  GATES_HUB_STATE    the hub's database, cookie secret and proxy token                    /srv/jupyterhub
+  GATES_HUB_STATE    the hub's database, cookie secret, proxy's pid file                  /srv/jupyterhub
   GATES_HUB_IP, GATES_HUB_PORT   where the hub listens                                    all, 8000
   GATES_GRADEBOOK_URL   a PostgreSQL gradebook, postgresql+psycopg://...  (default: the course's SQLite)
 
@@ -20,17 +20,17 @@ Ports 8081 (hub API), 8001 (proxy API) and 9999 (the formgrader) listen on loopb
 GATES_HUB_API_PORT, GATES_PROXY_API_PORT, GATES_FORMGRADER_PORT to move them.
 """
 
+import asyncio
 import csv
 import os
 import pwd
-import subprocess
 from pathlib import Path
 
 c = get_config()  # noqa: F821 -- provided by traitlets when it loads this file
 
 here = Path(__file__).resolve().parent
 COURSE = os.environ.get("GATES_COURSE_ID", "gates")
-ENV = Path(os.environ.get("GATES_ENV", "/opt/gates"))
+ENV = Path(os.environ.get("GATES_ENV", here.parent))
 ROSTER = Path(os.environ.get("GATES_ROSTER", here / "roster.csv"))
 GRADER = os.environ.get("GATES_GRADER", f"grader-{COURSE}")
 EXCHANGE = os.environ.get("GATES_EXCHANGE", "/srv/nbgrader/exchange")
@@ -60,12 +60,16 @@ def roster(path):
     return people
 
 
-def give_course_figures(spawner):
+async def give_course_figures(spawner):
     """Copy the course's figures to the user's ~/assets before the server starts (as the user, never
-    overwriting): a fetched lesson sits in ~/<course>/<assignment>/ and shows ../../assets/..."""
+    overwriting): a fetched lesson sits in ~/<course>/<assignment>/ and shows ../../assets/...
+    (async, so the hub goes on serving while 20 servers start)"""
     user = spawner.user.name
     home = pwd.getpwnam(user).pw_dir
-    subprocess.run(["runuser", "-u", user, "--", "cp", "-r", "--no-clobber", str(ENV / "assets"), home], check=False)
+    copy = await asyncio.create_subprocess_exec(
+        "runuser", "-u", user, "--", "cp", "-r", "--no-clobber", str(ENV / "assets"), home
+    )
+    await copy.wait()
 
 
 people = roster(ROSTER)

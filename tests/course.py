@@ -5,12 +5,14 @@ Tests discover lessons by walking solutions/, so a new lesson is covered by bein
 
 import copy
 import datetime
+import os
 import re
 import shutil
 import time
 from pathlib import Path
 
 import nbformat
+import pytest
 from nbclient import NotebookClient
 
 from autograde import release
@@ -19,6 +21,12 @@ ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = release.assignments(ROOT)
 SOLUTION_NOTEBOOKS = sorted((ROOT / "solutions").glob("*/*.ipynb"))
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+
+
+def needs(ok, why):
+    """Skip the test unless ok; under CI (CI=true), where everything must run, fail instead."""
+    if not ok:
+        pytest.fail(why) if os.environ.get("CI") else pytest.skip(why)
 
 
 def read(path):
@@ -124,6 +132,17 @@ def submission(released, source, left_as_released=()):
         grade_id = nbgrader_meta(cell).get("grade_id")
         if nbgrader_meta(cell).get("solution") and grade_id not in left_as_released:
             cell.source = without_markers(solutions[grade_id].source)
+    return nb
+
+
+def with_wrong_jacobian(solved):
+    """Lesson 01 solved but for one classic mistake: dhT_dh0 leaves out the tanh's derivative, so its two
+    tests fail (3 of the lesson's 6 points lost)."""
+    nb = copy.deepcopy(solved)
+    right, wrong = "J_t = (1 - h_seq[:, t] ** 2)[:, :, None] * W_hh", "J_t = W_hh.expand(B, n_h, n_h)"
+    assert any(right in cell.source for cell in nb.cells), "lesson 01's dhT_dh0 changed: update this mistake"
+    for cell in nb.cells:
+        cell.source = cell.source.replace(right, wrong)
     return nb
 
 

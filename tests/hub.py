@@ -29,6 +29,7 @@ from pathlib import Path
 import requests
 
 from autograde import student_copy
+from tests.course import needs
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE_ID = "gates"
@@ -188,7 +189,6 @@ class Hub:
         self.env_dir = Path(env_dir)
         self.env = {
             **os.environ,
-            "GATES_ENV": str(env_dir),
             "GATES_ROSTER": str(roster),
             "GATES_GRADER": grader,
             "GATES_COURSE_DIR": str(course_dir),
@@ -300,15 +300,6 @@ class Hub:
         return Client(f"{self.url}/services/{COURSE_ID}/", self.user_token(instructor))
 
 
-def needs_root():
-    """Skip (fail, under CI) unless root: the hub test make system users and switch to them."""
-    import pytest
-
-    if os.geteuid() != 0:
-        why = "the JupyterHub tests need root (system users, a spawner that switches users)"
-        pytest.fail(why) if os.environ.get("CI") else pytest.skip(why)
-
-
 def home(user):
     return Path(pwd.getpwnam(user).pw_dir)
 
@@ -324,13 +315,14 @@ def make_exchange(path, grader):
 
 
 @contextlib.contextmanager
-def class_on_hub(student_roles):
+def class_on_hub(student_roles, show_log=print):
     """A running hub for a class: an instructor, the grader account and a student per role.
 
     Yields a SimpleNamespace: hub, people ({"instructor"|"grader"|role: system user}), students (their
-    names), course (the grader's course folder), exchange, env (the course environment).
+    names), course (the grader's course folder), exchange, env (the course environment). At the end the
+    hub log's tail goes to show_log (pytest shows it when a test failed).
     """
-    needs_root()
+    needs(os.geteuid() == 0, "the JupyterHub tests need root (system users, a spawner that switches users)")
     python = python_for_users()
     assert python, "no Python 3.11 that every user can run (Debian: apt-get install python3.11-venv)"
     env_dir = course_environment(python)
@@ -348,7 +340,25 @@ def class_on_hub(student_roles):
             )
         finally:
             hub.stop()
-            print(hub.log_text())  # shown if a test failed
+            show_log(hub.log_text())
+
+
+def succeeded(answer, what="the call"):
+    """The answer of a formgrader or Assignments call, if it reports success; else AssertionError (its log)."""
+    if not isinstance(answer, dict) or not answer.get("success", True):
+        detail = answer.get("log") or answer.get("value") or answer if isinstance(answer, dict) else answer
+        raise AssertionError(f"{what}: {str(detail)[-800:]}")
+    return answer
+
+
+def release(formgrader, assignment):
+    """The instructor's Generate and Release buttons of the formgrader; {"assign"|"release": seconds}."""
+    times = {}
+    for step in ("assign", "release"):
+        start = time.perf_counter()
+        succeeded(formgrader.post(f"formgrader/api/assignment/{assignment}/{step}"), step)
+        times[step] = time.perf_counter() - start
+    return times
 
 
 class Client:

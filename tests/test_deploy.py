@@ -54,6 +54,12 @@ def test_every_user_runs_the_course_environment_with_the_student_side_of_nbgrade
     assert env["GATES_EXCHANGE"] == "/srv/nbgrader/exchange" and env["GATES_COURSE_ID"] == "gates"
 
 
+def test_the_course_environment_is_the_one_the_config_is_in(monkeypatch, tmp_path):
+    monkeypatch.delenv("GATES_ENV", raising=False)
+    config = load(DEPLOY / "jupyterhub_config.py", monkeypatch, GATES_HUB_STATE=tmp_path)
+    assert config.Spawner.cmd == [str(ROOT / ".venv" / "bin" / "jupyterhub-singleuser")]
+
+
 def test_the_formgrader_is_a_service_of_the_grader_account_opened_as_its_own_page(hub):
     (service,) = hub.JupyterHub.services
     assert service["name"] == "gates" and service["user"] == "grader-gates"

@@ -14,17 +14,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tests.course import read, submission
-from tests.hub import COURSE_ID, as_user, class_on_hub, home
+from tests.course import read, submission, with_wrong_jacobian
+from tests.hub import COURSE_ID, as_user, class_on_hub, home, release, succeeded
 
 pytestmark = pytest.mark.slow
 
 ASSIGNMENT = "01-why-gates"
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 SOURCE = read(Path(__file__).resolve().parents[1] / "solutions" / ASSIGNMENT / NOTEBOOK)
-# The wrong answer forgets the tanh's derivative in the Jacobian: dhT_dh0's two tests fail (3 points).
-RIGHT_LINE = "J_t = (1 - h_seq[:, t] ** 2)[:, :, None] * W_hh"
-WRONG_LINE = "J_t = W_hh.expand(B, n_h, n_h)"
 EXPECTED = {"right": 6.0, "wrong": 3.0, "blank": 0.0}
 
 
@@ -35,21 +32,12 @@ def hub_class():
         yield hub_class
 
 
-def succeeded(answer):
-    """The answer of a formgrader or Assignments call, asserted successful (its log shown if not)."""
-    assert answer.get("success", True), answer.get("log") or answer.get("value") or answer
-    return answer
-
-
 def filled_in(released, role):
     """The student's notebook: solved (right), solved with the wrong Jacobian (wrong), untouched (blank)."""
     if role == "blank":
         return released
-    nb = submission(released, SOURCE)
-    if role == "wrong":
-        for cell in nb.cells:
-            cell.source = cell.source.replace(RIGHT_LINE, WRONG_LINE)
-    return nb
+    solved = submission(released, SOURCE)
+    return with_wrong_jacobian(solved) if role == "wrong" else solved
 
 
 def test_a_class_on_the_hub(hub_class):
@@ -58,8 +46,7 @@ def test_a_class_on_the_hub(hub_class):
     formgrader = hub.formgrader(people["instructor"])
 
     # The instructor generates and releases the assignment from the formgrader.
-    succeeded(formgrader.post(f"formgrader/api/assignment/{ASSIGNMENT}/assign"))
-    succeeded(formgrader.post(f"formgrader/api/assignment/{ASSIGNMENT}/release"))
+    release(formgrader, ASSIGNMENT)
 
     # Each student: the Assignments panel lists it; fetch, fill in, save, submit.
     hub.start_servers(list(roles))

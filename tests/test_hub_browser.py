@@ -13,7 +13,7 @@ import os
 import pytest
 
 from tests.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.hub import COURSE_ID, PASSWORD, class_on_hub, home
+from tests.hub import COURSE_ID, PASSWORD, class_on_hub, home, release
 
 pytestmark = pytest.mark.slow
 
@@ -35,10 +35,7 @@ UI = 60_000  # ms: anything else the page waits for
 def hub_class():
     """A hub with an instructor, the grader account and one student; 01-why-gates generated and released."""
     with class_on_hub(("student",)) as hub_class:
-        formgrader = hub_class.hub.formgrader(hub_class.people["instructor"])
-        for step in ("assign", "release"):
-            answer = formgrader.post(f"formgrader/api/assignment/{ASSIGNMENT}/{step}")
-            assert answer.get("success", True), answer.get("log") or answer
+        release(hub_class.hub.formgrader(hub_class.people["instructor"]), ASSIGNMENT)
         yield hub_class
 
 

@@ -17,7 +17,7 @@ import pytest
 
 from autograde.grade import grade
 from autograde.sandbox import sandbox_available
-from tests.course import make_course, nbgrader, read, submission, submit
+from tests.course import make_course, nbgrader, needs, read, submission, submit, with_wrong_jacobian
 from tests.hub import free_port, shared_tmp
 
 pytestmark = pytest.mark.slow
@@ -25,29 +25,14 @@ pytestmark = pytest.mark.slow
 A = "01-why-gates"
 NB = f"{A}.ipynb"
 INITDB = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-WRONG_JACOBIAN = ("J_t = (1 - h_seq[:, t] ** 2)[:, :, None] * W_hh", "J_t = W_hh.expand(B, n_h, n_h)")
-
-
-def needs_postgres():
-    missing = [
-        why
-        for why, bad in (
-            ("PostgreSQL (apt-get install postgresql)", not INITDB),
-            ("root (the server runs as the postgres user)", os.geteuid() != 0),
-            ("bubblewrap", not sandbox_available()),
-        )
-        if bad
-    ]
-    if missing:
-        if os.environ.get("CI"):
-            pytest.fail(f"the PostgreSQL gradebook test needs {', '.join(missing)}")
-        pytest.skip(f"the PostgreSQL gradebook test needs {', '.join(missing)}")
 
 
 @pytest.fixture(scope="module")
 def postgres_url():
     """postgresql+psycopg://… of a fresh database on a private PostgreSQL server, stopped afterwards."""
-    needs_postgres()
+    needs(INITDB, "the PostgreSQL gradebook test needs PostgreSQL's programs (apt-get install postgresql)")
+    needs(os.geteuid() == 0, "the PostgreSQL gradebook test needs root (its server runs as the postgres user)")
+    needs(sandbox_available(), "the PostgreSQL gradebook test grades in bubblewrap (apt-get install bubblewrap)")
     bin_dir = os.path.dirname(INITDB[-1])
     port = free_port()
     with shared_tmp() as tmp:
@@ -88,9 +73,7 @@ def test_the_grader_and_nbgrader_share_a_postgresql_gradebook(postgres_url, tmp_
     nbgrader("generate_assignment", A, cwd=course)
     assert not (course / "autograde" / "gradebook.db").exists(), "the gradebook went to SQLite, not PostgreSQL"
     source, released = read(course / "solutions" / A / NB), read(course / "lessons" / A / NB)
-    wrong = submission(released, source)
-    for cell in wrong.cells:
-        cell.source = cell.source.replace(*WRONG_JACOBIAN)
+    wrong = with_wrong_jacobian(submission(released, source))
     expected = {"right": 6.0, "wrong": 3.0, "blank": 0.0}
     for student, nb in {"right": submission(released, source), "wrong": wrong, "blank": released}.items():
         submit(course, A, student, {NB: nb})
