@@ -12,7 +12,6 @@ import pytest
 
 from tests.browser import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     TOKEN,
     close_sessions,
     course_copy,
@@ -35,7 +34,7 @@ if not CHROMIUM.exists():
         f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True
     )
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 
 # Session scope: each xdist worker that runs browser tests starts one server, not one per test.
@@ -45,14 +44,6 @@ def lab(tmp_path_factory):
     course = course_copy(tmp_path_factory.mktemp("course"))
     with lab_server(course, tmp_path_factory.mktemp("jupyter-config")) as url:
         yield url
-
-
-@pytest.fixture(scope="session")
-def browser():
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

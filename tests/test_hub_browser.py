@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import CHROMIUM
 from tests.hub import COURSE_ID, PASSWORD, class_on_hub, home, release
 
 pytestmark = pytest.mark.slow
@@ -24,7 +24,7 @@ if not CHROMIUM.exists():
         f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True
     )
 
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 ASSIGNMENT = "01-why-gates"
 SPAWN = 240_000  # ms: logging in spawns the student's server (the machine may be busy with other hubs)
@@ -37,14 +37,6 @@ def hub_class():
     with class_on_hub(("student",)) as hub_class:
         release(hub_class.hub.formgrader(hub_class.people["instructor"]), ASSIGNMENT)
         yield hub_class
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")
