@@ -18,7 +18,6 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ from pathlib import Path
 import requests
 
 from autograde import student_copy
+from tests.browser import free_port
 from tests.course import needs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,12 +74,6 @@ def shared_tmp():
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # -- system users --------------------------------------------------------------------------------------

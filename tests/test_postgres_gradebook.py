@@ -17,8 +17,9 @@ import pytest
 
 from autograde.grade import grade
 from autograde.sandbox import sandbox_available
+from tests.browser import free_port
 from tests.course import make_course, nbgrader, needs, read, submission, submit, with_wrong_jacobian
-from tests.hub import free_port, shared_tmp
+from tests.hub import shared_tmp
 
 pytestmark = pytest.mark.slow
 
