@@ -35,6 +35,19 @@ def course_copy(folder):
     return folder
 
 
+def require_chromium():
+    """Called at the top of a browser test module: skip the module without Debian's chromium, except under
+    CI (CI=true), which installs it (.ci/run): there its absence is an error."""
+    import pytest
+
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            raise RuntimeError(f"{CHROMIUM} is missing: CI must install Debian's chromium (see .ci/run)")
+        pytest.skip(
+            f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True
+        )
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

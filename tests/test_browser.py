@@ -6,12 +6,10 @@ Also nbgrader's Validate on a solved lesson, and the formgrader listing the cour
 Without Chromium these tests skip, except under CI (CI=true), where they must run.
 """
 
-import os
-
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser import (
-    CHROMIUM,
     TOKEN,
     close_sessions,
     course_copy,
@@ -19,6 +17,7 @@ from tests.browser import (
     lab_server,
     move_slider,
     open_notebook,
+    require_chromium,
     run_all,
 )
 from tests.course import ROOT, SOLUTION_NOTEBOOKS
@@ -27,14 +26,7 @@ WIDGET_NOTEBOOKS = [p for p in SOLUTION_NOTEBOOKS if "gl.widgets." in p.read_tex
 
 pytestmark = pytest.mark.slow
 
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"{CHROMIUM} is missing: CI must install Debian's chromium (see .ci/run)")
-    pytest.skip(
-        f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True
-    )
-
-from playwright.sync_api import expect  # noqa: E402
+require_chromium()
 
 
 # Session scope: each xdist worker that runs browser tests starts one server, not one per test.

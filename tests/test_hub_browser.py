@@ -8,23 +8,16 @@ Without Chromium these tests skip, except under CI (CI=true), where they must ru
 """
 
 import contextlib
-import os
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser import CHROMIUM
+from tests.browser import require_chromium
 from tests.hub import COURSE_ID, PASSWORD, class_on_hub, home, release
 
 pytestmark = pytest.mark.slow
 
-if not CHROMIUM.exists():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"{CHROMIUM} is missing: CI must install Debian's chromium (see .ci/run)")
-    pytest.skip(
-        f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True
-    )
-
-from playwright.sync_api import expect  # noqa: E402
+require_chromium()
 
 ASSIGNMENT = "01-why-gates"
 SPAWN = 240_000  # ms: logging in spawns the student's server (the machine may be busy with other hubs)
