@@ -1,22 +1,15 @@
-# Gates: the two commands are `make lab` (learners) and `make test` (everything CI runs).
-# Each sets up .venv first if it is missing or older than the pins.
-PYTHON ?= python3
-VENV := .venv
-BIN := $(abspath $(VENV))/bin
-# nbgrader runs alembic as a program: the venv's bin/ must be on PATH.
-export PATH := $(BIN):$(PATH)
-PORT ?= 8888
+# Gates: the two commands are `make lab` (learners; lab.mk) and `make test` (everything CI runs).
+# Each sets up .venv first if it is missing or older than the pins: `make lab` with what learners need
+# (requirements-torch.txt, requirements.txt), `make test` adds the test tools (requirements-dev.txt).
+include lab.mk
 JOBS ?= 2
 
-.PHONY: setup lab test lint bench release student-copy grade bench-grading hub-env bench-hub clean
+.PHONY: setup-dev test lint bench release student-copy grade bench-grading hub-env bench-hub clean
 
-setup: $(VENV)/.installed
+setup-dev: $(VENV)/.installed-dev
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt deploy/requirements.txt pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -e . \
-		2> $(VENV)/pip.log || (cat $(VENV)/pip.log; exit 1)
-	$(BIN)/python -c "import gatelab, torch, nbgrader"
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt deploy/requirements.txt
+	$(PIP_INSTALL) -r requirements-dev.txt 2>> $(VENV)/pip.log || (cat $(VENV)/pip.log; exit 1)
 	touch $@
 
 # JupyterHub's proxy (configurable-http-proxy, from npm) for the hub tests and bench; learners never need it.
@@ -24,22 +17,15 @@ PROXY := deploy/node_modules/.package-lock.json
 $(PROXY): deploy/package.json deploy/package-lock.json
 	npm ci --silent --no-audit --no-fund --prefix deploy
 
-## lab: set up and start JupyterLab on the first lesson (learners start here)
-# The server's root is the repository, so lessons can show the figures in assets/.
-# Jupyter refuses to run as root (a container's default user) unless told --allow-root.
-lab: setup
-	$(BIN)/jupyter lab --port=$(PORT) --LabApp.default_url=/lab/tree/lessons/00-start-here/00-start-here.ipynb \
-		$(if $(filter 0,$(shell id -u)),--allow-root)
-
 ## test: set up, lint, and run the whole test suite (what CI runs)
-test: setup $(PROXY) lint
+test: setup-dev $(PROXY) lint
 	$(BIN)/python -m pytest -n $(JOBS) --durations=15 $(PYTEST_ARGS)
 
-lint: setup
+lint: setup-dev
 	$(BIN)/ruff check src tests solutions autograde bench deploy nbgrader_config.py
 
 ## bench: measure the course against COURSE.md §7's budgets; prints and writes bench/results.md
-bench: setup
+bench: setup-dev
 	$(BIN)/python -m bench.bench
 
 ## release: regenerate lessons/ from solutions/ with nbgrader
@@ -65,7 +51,7 @@ hub-env:
 	deploy/install-env.sh $(DEST) $(PYTHON)
 
 ## bench-hub: N=20 students fetching and submitting at once through a real JupyterHub (as root)
-bench-hub: setup $(PROXY)
+bench-hub: setup-dev $(PROXY)
 	$(BIN)/python -m bench.hub --students $(or $(N),20)
 
 clean:

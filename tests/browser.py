@@ -22,7 +22,6 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 TOKEN = "gates-browser-test"
-ANNOUNCEMENTS = "@jupyterlab/apputils-extension:announcements"  # its pop-up covers the page
 
 
 def course_copy(folder):
@@ -77,8 +76,6 @@ def wait_for_server(url, process, seconds=60):
 @contextlib.contextmanager
 def lab_server(course, config):
     """JupyterLab serving the folder course on a free loopback port, configured in config; yields its URL."""
-    (config / "labconfig").mkdir(exist_ok=True)
-    (config / "labconfig" / "page_config.json").write_text(json.dumps({"disabledExtensions": {ANNOUNCEMENTS: True}}))
     # Render every cell: with JupyterLab's windowing, cells scrolled out of view are hidden.
     tracker = config / "user-settings" / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
     tracker.parent.mkdir(parents=True, exist_ok=True)

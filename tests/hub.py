@@ -109,10 +109,10 @@ class SystemUsers:
 
 
 def env_key():
-    """A hash of what the course environment is built from: the student copy's files (so an unchanged
+    """A hash of what the course environment is built from: the hub's student copy's files (so an unchanged
     environment is reused)."""
     digest = hashlib.sha256()
-    for name in student_copy.SHIPPED:
+    for name in [*student_copy.SHIPPED, *student_copy.RENAMED, *student_copy.HUB]:
         path = ROOT / name
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for f in files:

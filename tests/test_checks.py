@@ -1,5 +1,7 @@
 """Do the checks say precisely what is wrong, and never fail confusingly on bad learner output?"""
 
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -206,3 +208,16 @@ def test_a_tensor_subclass_whose_operations_lie_is_refused():
 
     got = torch.zeros(4, 3, dtype=torch.float64).as_subclass(Liar)
     assert problem(got) == "h_next should be a plain torch.Tensor, got a Liar (a subclass of it)"
+
+
+def test_a_failed_check_shows_its_message_alone_in_ipython(capsys):
+    """No traceback through gatelab and no "use %tb" hint: the learner reads the feedback alone."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.set_custom_exc((CheckFailed,), core.show_feedback_only)
+    result = shell.run_cell("from gatelab.checks import CheckFailed\nraise CheckFailed('h_next: max error 0.5')")
+    out = re.sub(r"\x1b\[[0-9;]*m", "", capsys.readouterr().out)  # without the terminal's colours
+    assert isinstance(result.error_in_exec, CheckFailed), "the cell still fails, so nbgrader scores it 0"
+    assert "CheckFailed: h_next: max error 0.5" in out
+    assert "%tb" not in out and "Traceback" not in out, out

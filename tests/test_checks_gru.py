@@ -385,3 +385,65 @@ def test_a_sequence_calling_an_unwritten_cell_says_which_function_to_write():
         return cell(x[:, 0], h0, params)
 
     fails(checks.forward_values, gru_forward_calling, match="comes from gru_cell_forward, which it calls")
+
+
+# ---------------------------------------------------------------- every check says what it checked
+
+
+@pytest.mark.parametrize(
+    "check, fns",
+    [
+        (checks.cell_forward_shapes, (gru_cell_forward,)),
+        (checks.cell_forward_values, (gru_cell_forward,)),
+        (checks.forward_values, (gru_forward,)),
+        (checks.reset_after_values, (gru_cell_forward_reset_after,)),
+        (checks.cell_backward_grads, (gru_cell_backward, gru_cell_forward)),
+        (checks.backward_grads, (gru_backward, gru_cell_forward)),
+    ],
+    ids=lambda v: getattr(v, "__name__", ""),
+)
+def test_a_passing_check_prints_a_tick_and_what_it_checked(check, fns, capsys):
+    check(*fns)
+    out = capsys.readouterr().out
+    assert out.startswith("✓ ") and fns[0].__name__ in out, out
+
+
+def notebook_with(source):
+    """The namespace of a notebook that ran source (its functions' globals, like a learner's)."""
+    namespace = {"reference_cell": gru_cell_forward, "torch": torch}
+    exec(source, namespace)
+    return namespace
+
+
+SEQUENCE = """
+def gru_forward(x, h0, params):
+    h, states, caches = h0, [], []
+    for t in range(x.shape[1]):
+        h, cache = gru_cell_forward(x[:, t], h, params)
+        states.append(h)
+        caches.append(cache)
+    return torch.stack(states, dim=1), caches
+"""
+
+
+def test_an_in_place_change_made_by_the_cell_is_blamed_on_the_cell_not_on_the_sequence():
+    """Is a correct gru_forward spared when the learner's gru_cell_forward it calls changes h_prev?"""
+    notebook = notebook_with(
+        "def gru_cell_forward(x_t, h_prev, params):\n"
+        "    out = reference_cell(x_t, h_prev.clone(), params)\n"
+        "    h_prev.zero_()\n"
+        "    return out\n" + SEQUENCE
+    )
+    cell = notebook["gru_cell_forward"]
+    message = fails(checks.forward_values, notebook["gru_forward"], match="gru_forward's input h0 was changed")
+    assert "by gru_cell_forward, which gru_forward calls" in message
+    assert notebook["gru_cell_forward"] is cell, "the check puts the learner's function back"
+
+
+def test_a_sequence_that_changes_its_own_input_is_still_blamed():
+    notebook = notebook_with(
+        "def gru_cell_forward(x_t, h_prev, params):\n    return reference_cell(x_t, h_prev, params)\n"
+        + SEQUENCE.replace("h, states, caches = h0, [], []", "h, states, caches = h0, [], []\n    x[:, 0] = 0")
+    )
+    message = fails(checks.forward_values, notebook["gru_forward"], match="gru_forward changed its input x in place")
+    assert "which gru_forward calls" not in message

@@ -23,11 +23,22 @@ def problems_in_outputs(nb):
     return found
 
 
+def silent_checks(nb):
+    """The grade ids of the test cells of an executed notebook whose every line of output is not a ✓ line."""
+    silent = []
+    for grade_id, cell in graded_cells(nb).items():
+        lines = "".join(out.get("text", "") for out in cell.outputs if out.output_type == "stream").splitlines()
+        if not lines or not all(line.startswith("✓ ") and len(line) > 12 for line in lines):
+            silent.append(grade_id)
+    return silent
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", SOLUTION_NOTEBOOKS, ids=lambda p: p.stem)
 def test_solution_notebook_runs_top_to_bottom_without_errors_or_stderr(path):
     nb, seconds = execute(path)
     assert not problems_in_outputs(nb)
+    assert not silent_checks(nb), "every passing check prints ✓ and what it checked"
     print(f"{path.stem}: executed in {seconds:.1f} s (budget {LESSON_BUDGET_S} s)")
 
 

@@ -7,8 +7,10 @@ Expected values are computed by the caller from PyTorch (an oracle), never from 
 """
 
 import contextlib
+import functools
 import linecache
 import traceback
+import types
 from pathlib import Path
 
 import numpy as np
@@ -54,10 +56,12 @@ def on_random_cases(check, *fns, sequence=False, dtypes=(torch.float64, torch.fl
 def show_feedback_only(shell, etype, value, tb, tb_offset=None):
     """IPython's handler for a failed check: show its message alone, not a traceback through gatelab.
 
-    The cell still ends in an error, so nbgrader scores it 0 and JupyterLab's Run All stops there.
+    The cell still ends in an error, so nbgrader scores it 0. (IPython's own exception_only display
+    would open with "An exception has occurred, use %tb to see the full traceback.": not for learners.)
     """
-    shell.showtraceback((etype, value, tb), exception_only=True)
-    return []
+    message = shell.InteractiveTB.get_exception_only(etype, value)
+    shell._showtraceback(etype, value, message)
+    return message
 
 
 def install_feedback_display():
@@ -247,20 +251,81 @@ def snapshot(obj):
     return copies
 
 
-def expect_unchanged(before, after, arg_names, fn_name):
+def expect_unchanged(before, after, arg_names, fn_name, culprit=None):
     """Raise CheckFailed naming the first input that fn_name changed in place.
 
-    before and after are snapshot()s of the argument tuple taken around the call.
+    before and after are snapshot()s of the argument tuple taken around the call; culprit names the
+    learner's function that fn_name calls and that changed its own inputs, when one did.
     """
-    for path, old in before.items():
-        new = after.get(path)
-        if new is None or new.shape != old.shape or not torch.equal(new, old):
-            index = int(path[1 : path.index("]")])
-            name = arg_names[index] + path[path.index("]") + 1 :]
-            raise CheckFailed(
-                f"{fn_name} changed its input {name} in place (`+=`, `.add_()`, `[...] =` on an input); "
-                "compute new tensors instead"
-            )
+    changed = changed_paths(before, after)
+    if not changed:
+        return
+    index = int(changed[0][1 : changed[0].index("]")])
+    name = arg_names[index] + changed[0][changed[0].index("]") + 1 :]
+    how = "(`+=`, `.add_()`, `[...] =` on an input); compute new tensors instead"
+    if culprit:
+        raise CheckFailed(
+            f"{fn_name}'s input {name} was changed in place by {culprit}, which {fn_name} calls: "
+            f"{culprit} changes an input {how}"
+        )
+    raise CheckFailed(f"{fn_name} changed its input {name} in place {how}")
+
+
+def learner_helpers(fn):
+    """The learner's functions fn calls by name: functions defined in the same namespace (the notebook)."""
+    namespace = getattr(fn, "__globals__", None)
+    code = getattr(fn, "__code__", None)
+    if namespace is None or code is None:
+        return []
+    names, codes = set(), [code]
+    while codes:  # fn's own code and the code of the comprehensions and closures inside it
+        current = codes.pop()
+        names.update(current.co_names)
+        codes += [c for c in current.co_consts if isinstance(c, types.CodeType)]
+    return sorted(
+        name
+        for name in names
+        if isinstance(namespace.get(name), types.FunctionType)
+        and namespace[name].__globals__ is namespace
+        and namespace[name] is not fn
+    )
+
+
+@contextlib.contextmanager
+def watching_helpers(fn):
+    """While inside, the learner's functions that fn calls note when they change their own inputs.
+
+    Yields a list that receives the name of each such function, so an in-place change made by
+    gru_cell_forward inside gru_forward is blamed on gru_cell_forward, not on gru_forward.
+    """
+    namespace, changed = getattr(fn, "__globals__", {}), []
+    originals = {name: namespace[name] for name in learner_helpers(fn)}
+
+    def watched(name, helper):
+        @functools.wraps(helper)
+        def call_and_compare(*args, **kwargs):
+            before = snapshot((args, kwargs))
+            result = helper(*args, **kwargs)
+            if name not in changed and changed_paths(before, snapshot((args, kwargs))):
+                changed.append(name)
+            return result
+
+        return call_and_compare
+
+    try:
+        namespace.update({name: watched(name, helper) for name, helper in originals.items()})
+        yield changed
+    finally:
+        namespace.update(originals)
+
+
+def changed_paths(before, after):
+    """The paths of before's tensors that after (both snapshot()s) lacks or holds with other values."""
+    return [
+        path
+        for path, old in before.items()
+        if (new := after.get(path)) is None or new.shape != old.shape or not torch.equal(new, old)
+    ]
 
 
 # Entry points that compute a recurrent cell for you, and those that compute gradients for you.
@@ -331,7 +396,8 @@ def run_learner(fn, args, arg_names, returns, fn_name=None, guard=no_recurrent_a
     """
     fn_name = fn_name or getattr(fn, "__name__", "your function")
     before = snapshot(args)
-    with guard(fn_name):
+    with guard(fn_name), watching_helpers(fn) as changed_inputs:
         result = call(fn, *args, fn_name=fn_name)
-    expect_unchanged(before, snapshot(args), arg_names, fn_name)
+    culprit = changed_inputs[0] if changed_inputs else None
+    expect_unchanged(before, snapshot(args), arg_names, fn_name, culprit)
     return unpack(result, returns, fn_name)

@@ -20,6 +20,7 @@ from gatelab.checks.core import (
     expect_grads,
     no_autograd,
     on_random_cases,
+    passed,
     run_learner,
     tensor_problem,
 )
@@ -212,6 +213,7 @@ def cell_forward_shapes(gru_cell_forward):
     x, h0, params = gru_case()
     out = run_learner(gru_cell_forward, (x[:, 0], h0, params), CELL_ARGS, ("h_next", "cache"))
     expect_close("h_next", out["h_next"], h0, "(B, n_h)", values=False)
+    passed("gru_cell_forward returns (h_next, cache) with h_next of shape (B, n_h)")
 
 
 def cell_forward_values(gru_cell_forward, B=4, n_x=5, n_h=3, dtype=torch.float64, seed=0):
@@ -221,6 +223,7 @@ def cell_forward_values(gru_cell_forward, B=4, n_x=5, n_h=3, dtype=torch.float64
     with torch.no_grad():
         expected = gru_oracle_cell(x[:, 0], h0, params)
         explain("h_next", out["h_next"], expected, lambda: _forward_mistakes(x[:, 0], h0, params))
+    passed(f"gru_cell_forward matches the GRU built from torch.nn.GRUCell for B={B}, n_x={n_x}, n_h={n_h}, {dtype}")
 
 
 def cell_forward_random_cases(gru_cell_forward):
@@ -253,6 +256,7 @@ def forward_values(gru_forward, B=4, n_x=5, n_h=3, T=6, dtype=torch.float64, see
         if problem:
             hint = " (h_1 is right: does each step start from the previous step's h_next?)" if t else ""
             raise CheckFailed(f"{problem}; the first wrong time step is t = {t + 1}{hint}")
+    passed(f"gru_forward matches the GRU step after step for B={B}, n_x={n_x}, n_h={n_h}, T={T}, {dtype}")
 
 
 def forward_random_cases(gru_forward):
@@ -267,6 +271,7 @@ def reset_after_values(gru_cell_forward_reset_after, B=4, n_x=5, n_h=3, dtype=to
     with torch.no_grad():
         expected = interop.torch_step("gru", params, x[:, 0], h0)
         explain("h_next", out["h_next"], expected, lambda: _reset_after_mistakes(x[:, 0], h0, params))
+    passed(f"gru_cell_forward_reset_after matches torch.nn.GRUCell for B={B}, n_x={n_x}, n_h={n_h}, {dtype}")
 
 
 def reset_after_random_cases(gru_cell_forward_reset_after):
@@ -350,6 +355,7 @@ def cell_backward_grads(gru_cell_backward, gru_cell_forward, B=4, n_x=5, n_h=3, 
     got = run_learner(gru_cell_backward, args, ("dh_next", "cache"), ("grads",), guard=no_autograd)
     expected = autograd_grads(gru_oracle_cell, {"dx_t": x_t, "dh_prev": h0}, params, dh_next)
     expect_grads(got["grads"], expected, GRAD_DIMS, GRAD_HINTS, "gru_cell_backward")
+    passed(f"gru_cell_backward matches torch.autograd (all 8 gradients) for B={B}, n_x={n_x}, n_h={n_h}, {dtype}")
 
 
 def cell_backward_random_cases(gru_cell_backward, gru_cell_forward):
@@ -372,6 +378,7 @@ def backward_grads(gru_backward, gru_cell_forward, B=4, n_x=5, n_h=3, T=5, dtype
     got = run_learner(gru_backward, (dh_seq, caches), ("dh_seq", "caches"), ("grads",), guard=no_autograd)
     expected = autograd_grads(gru_oracle_states, {"dx": x, "dh0": h0}, params, dh_seq)
     expect_grads(got["grads"], expected, GRAD_DIMS, GRAD_HINTS, "gru_backward")
+    passed(f"gru_backward matches torch.autograd through T={T} steps for B={B}, n_x={n_x}, n_h={n_h}, {dtype}")
 
 
 def backward_random_cases(gru_backward, gru_cell_forward):
@@ -402,3 +409,4 @@ def latch_solved(gru_latch_settings):
     solved, message = dynamics.gru_latch_verdict(settings)
     if not solved:
         raise CheckFailed(f"not latched yet: {message}")
+    passed(message)
