@@ -3,7 +3,8 @@
 For each assignment, in a temporary course: generate_assignment; then submissions of the solution
 (full marks), of the released notebooks unchanged (zero, and no crash), and, for every solution cell, of
 the solution with that one cell left as released (it loses exactly the points of the test cells that
-use it, directly or through another function that calls it); autograde; generate_feedback; export.
+use it, directly or through another function that calls it); autograde; generate_feedback; export. No
+failed check shows IPython's "%tb" hint.
 """
 
 import csv
@@ -68,3 +69,14 @@ def test_nbgrader_grades_every_submission_exactly(assignment, tmp_path):
         for name in sources:
             html = course / "autograde" / "feedback" / student / assignment / name.replace(".ipynb", ".html")
             assert html.exists(), f"no feedback for {student}"
+    assert not tb_hints(course / "autograde" / "autograded"), "a failed check shows its message, not IPython's %tb hint"
+
+
+def tb_hints(folder):
+    """(notebook, grade id) of every test cell under folder whose error output carries IPython's '%tb' hint."""
+    return [
+        (notebook.name, grade_id)
+        for notebook in sorted(folder.rglob("*.ipynb"))
+        for grade_id, cell in graded_cells(read(notebook)).items()
+        if any("%tb" in "".join(out.get("traceback", [])) for out in cell.outputs if out.output_type == "error")
+    ]
