@@ -170,3 +170,38 @@ def execute(path):
     start = time.perf_counter()
     NotebookClient(nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     return nb, time.perf_counter() - start
+
+
+# Run All of a released lesson (tests/test_run_all.py): what a learner sees before writing any code.
+LESSON_NOTEBOOKS = sorted((ROOT / "lessons").glob("*/*.ipynb"))
+RUN_PAST = "raises-exception"  # the cell tag that JupyterLab's Run All and nbclient go on past when the cell fails
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def runs_past_errors(cell):
+    """Is the cell tagged raises-exception, so that Run All goes on when it fails?"""
+    return RUN_PAST in cell.get("metadata", {}).get("tags", [])
+
+
+def explorer_cells(nb):
+    """The code cells that show an explorer whatever the learner wrote: they call gl.widgets and name no
+    learner's function or value (the cell that reopens a puzzle at the learner's settings does)."""
+    learner = solution_cells(nb)
+    return [
+        c for c in nb.cells if c.cell_type == "code" and "gl.widgets." in c.source and not names_in(c.source, learner)
+    ]
+
+
+def explorer_names(cell):
+    """The gl.widgets functions the cell calls, e.g. ['lstm_gate_explorer']."""
+    return re.findall(r"gl\.widgets\.(\w+)", cell.source)
+
+
+def shows_widget(cell):
+    """Did the executed cell display a widget (its view, as JupyterLab renders it)?"""
+    return any(WIDGET_VIEW in out.get("data", {}) for out in cell.get("outputs", []))
+
+
+def failed(cell):
+    """Did the executed cell end in an error?"""
+    return any(out.output_type == "error" for out in cell.get("outputs", []))
