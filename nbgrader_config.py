@@ -29,6 +29,21 @@ c.CourseDirectory.db_url = os.environ.get("GATES_GRADEBOOK_URL") or "sqlite:///"
 if os.path.exists(os.path.join(here, "autograde", "exchange.py")):
     c.ExchangeFactory.collect = "autograde.exchange.OwnerCheckedCollect"
 
+# Feedback a learner can read anywhere, offline (autograde/feedback.py): figures from assets/ embedded (their
+# links are relative to the released lesson's folder), math as MathML, each explorer as a still, no MathJax
+# from a CDN. autograde/grade.py's feedback runs these too. A folder without that file keeps nbgrader's.
+if os.path.exists(os.path.join(here, "autograde", "feedback.py")):
+    c.GenerateFeedback.exporter_class = "autograde.feedback.OfflineHTMLExporter"
+    c.GenerateFeedback.preprocessors = [
+        "nbgrader.preprocessors.GetGrades",
+        "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+        "autograde.feedback.EmbedFigures",
+        "autograde.feedback.MathToMathML",
+        "autograde.feedback.WidgetStills",
+    ]
+    c.EmbedFigures.lesson_dirs = [os.path.join(here, c.CourseDirectory.release_directory, "{assignment}")]
+    c.EmbedFigures.figure_dirs = [os.path.join(here, "assets")]
+
 # A deleted test cell is put back from the gradebook instead of leaving the submission ungradeable.
 c.OverwriteCells.add_missing_cells = True
 # Lessons 06-07 train small networks in a cell (≈ 30 s; more on a loaded machine): nbgrader's 30 s

@@ -17,7 +17,9 @@ Steps, each a function below:
    one student at a time (SQLite takes one writer), and copies the autograded notebooks. Scores are
    overwritten, manual grades kept, so grading twice gives the same gradebook. With a server gradebook
    (PostgreSQL db_url), workers write to it directly.
-5. feedback: `nbgrader generate_feedback` on the redacted copies, in N workspaces at once.
+5. feedback: `nbgrader generate_feedback` on the redacted copies, in N workspaces at once, with the course's
+   configuration: pages that read offline (figures embedded, math as MathML, explorers as stills:
+   autograde/feedback.py).
 A submission whose grading fails anyway gets 0 for that notebook and a feedback page saying why.
 """
 

@@ -1,0 +1,101 @@
+"""Does a graded class's feedback read offline in a real browser: equations typeset, every image shown, no request?
+
+Solved submissions of the lessons with figures and explorers (01, 02, 04, 05: every figure and every kind of
+explorer of the course) are graded by autograde/grade.py, and their feedback pages opened in Debian's Chromium
+with any request but the page's own file aborted and counted; then the same with the pages plain `nbgrader
+generate_feedback` makes. tests/test_feedback.py checks every lesson's page without a browser.
+Without Chromium or bubblewrap these tests skip, except under CI (CI=true), where they must run.
+"""
+
+import os
+import re
+import shutil
+
+import pytest
+
+from autograde.feedback import formulas
+from autograde.grade import grade
+from autograde.sandbox import sandbox_available
+from gatelab.widgets.live import STILL_CAPTION
+from tests.browser import require_chromium
+from tests.course import ROOT, make_course, nbgrader, read, submission, submit
+
+pytestmark = [pytest.mark.slow]
+require_chromium()
+if not sandbox_available():
+    if os.environ.get("CI"):
+        raise RuntimeError("bwrap or prlimit is missing: CI must install Debian's bubblewrap (see .ci/run)")
+    pytest.skip("grading needs Debian's bubblewrap (apt-get install bubblewrap)", allow_module_level=True)
+
+LESSONS = ["01-why-gates", "02-gru-forward", "04-lstm-forward", "05-lstm-backward"]
+FIGURE = re.compile(r"!\[[^\n]*?\]\(\.\./\.\./assets/")
+EXPLORER = re.compile(r"gl\.widgets\.\w+\(")
+
+# What a reader sees as prose (no code, math or style), the page's math and images, and each explorer's still.
+PAGE_FACTS = """() => {
+    const body = document.body.cloneNode(true);
+    body.querySelectorAll("pre, code, math, script, style").forEach(node => node.remove());
+    return {
+        prose: body.textContent,
+        math: document.querySelectorAll("math").length,
+        images: [...document.images].map(img => ({src: img.src.slice(0, 30), width: img.naturalWidth, alt: img.alt})),
+        stills: [...document.querySelectorAll("figure.gl-still")].map(f => ({
+            width: f.querySelector("img").naturalWidth, alt: f.querySelector("img").alt, caption: f.textContent,
+        })),
+    };
+}"""
+
+
+@pytest.fixture(scope="module")
+def feedback(tmp_path_factory):
+    """{"grade" | "nbgrader": {assignment: feedback page}} of one solved submission of each of LESSONS."""
+    course = make_course(tmp_path_factory.mktemp("course"), LESSONS)
+    shutil.copytree(ROOT / "assets", course / "assets")
+    for path in (ROOT / "autograde").glob("*.py"):  # the course's tooling, feedback steps included
+        shutil.copy(path, course / "autograde" / path.name)
+    nbgrader("generate_assignment", "*", cwd=course)  # every lesson at once: one nbgrader start
+    for assignment in LESSONS:
+        name = f"{assignment}.ipynb"
+        released, source = read(course / "lessons" / assignment / name), read(course / "solutions" / assignment / name)
+        submit(course, assignment, "solved", {name: submission(released, source)})
+        grade(assignment, course, workers=1, echo=lambda line: None)
+    shutil.copytree(course / "autograde" / "feedback", course / "feedback-grade")
+    nbgrader("generate_feedback", "*", "--force", cwd=course)  # every assignment at once
+    pages = {}
+    for way, folder in (("grade", course / "feedback-grade"), ("nbgrader", course / "autograde" / "feedback")):
+        pages[way] = {a: folder / "solved" / a / f"{a}.html" for a in LESSONS}
+    return pages
+
+
+@pytest.mark.parametrize("way", ["grade", "nbgrader"])
+def test_feedback_pages_read_offline(feedback, browser, way):
+    """Equations typeset, every figure and explorer still shown, no request leaving the page's own file."""
+    context = browser.new_context()
+    requests, errors = [], []
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
+    page = context.new_page()
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        for assignment, path in feedback[way].items():
+            requests.clear()
+            page.goto(path.as_uri(), wait_until="load")
+            facts = page.evaluate(PAGE_FACTS)
+            lesson = ROOT / "solutions" / assignment / f"{assignment}.ipynb"
+            cells = read(lesson).cells
+            equations = [f for c in cells if c.cell_type == "markdown" for f in formulas(c.source)]
+            figures = sum(len(FIGURE.findall(c.source)) for c in cells if c.cell_type == "markdown")
+            explorers = sum(len(EXPLORER.findall(c.source)) for c in cells if c.cell_type == "code")
+
+            assert requests == [path.as_uri()], f"{assignment}: requests beyond the page: {requests}"
+            assert facts["math"] == len(equations), f"{assignment}: equations not typeset"
+            assert "$" not in facts["prose"], f"{assignment}: raw TeX in the prose"
+            assert all(image["width"] > 0 and image["alt"] for image in facts["images"]), facts["images"]
+            assert sum(image["src"].startswith("data:image/svg+xml") for image in facts["images"]) == figures
+            assert len(facts["stills"]) == explorers, f"{assignment}: {len(facts['stills'])} of {explorers} stills"
+            for still in facts["stills"]:
+                assert still["width"] > 0 and still["alt"] and STILL_CAPTION in still["caption"]
+            assert not errors, f"{assignment}: {errors}"
+    finally:
+        context.close()
