@@ -4,6 +4,8 @@ implementation and reject the typical mistakes with the message a learner needs?
 The correct implementations below live here, in the test file, never in gatelab.
 """
 
+import types
+
 import pytest
 import torch
 
@@ -409,21 +411,13 @@ def test_a_passing_check_prints_a_tick_and_what_it_checked(check, fns, capsys):
 
 
 def notebook_with(source):
-    """The namespace of a notebook that ran source (its functions' globals, like a learner's)."""
-    namespace = {"reference_cell": gru_cell_forward, "torch": torch}
+    """The namespace of a notebook that ran source (its functions' globals, like a learner's), where
+    reference_cell and reference_forward are this file's correct GRU and gru_forward is this file's
+    gru_forward, calling the notebook's own gru_cell_forward."""
+    namespace = {"reference_cell": gru_cell_forward, "reference_forward": gru_forward, "torch": torch}
+    namespace["gru_forward"] = types.FunctionType(gru_forward.__code__, namespace, "gru_forward")
     exec(source, namespace)
     return namespace
-
-
-SEQUENCE = """
-def gru_forward(x, h0, params):
-    h, states, caches = h0, [], []
-    for t in range(x.shape[1]):
-        h, cache = gru_cell_forward(x[:, t], h, params)
-        states.append(h)
-        caches.append(cache)
-    return torch.stack(states, dim=1), caches
-"""
 
 
 def test_an_in_place_change_made_by_the_cell_is_blamed_on_the_cell_not_on_the_sequence():
@@ -432,7 +426,7 @@ def test_an_in_place_change_made_by_the_cell_is_blamed_on_the_cell_not_on_the_se
         "def gru_cell_forward(x_t, h_prev, params):\n"
         "    out = reference_cell(x_t, h_prev.clone(), params)\n"
         "    h_prev.zero_()\n"
-        "    return out\n" + SEQUENCE
+        "    return out\n"
     )
     cell = notebook["gru_cell_forward"]
     message = fails(checks.forward_values, notebook["gru_forward"], match="gru_forward's input h0 was changed")
@@ -442,8 +436,7 @@ def test_an_in_place_change_made_by_the_cell_is_blamed_on_the_cell_not_on_the_se
 
 def test_a_sequence_that_changes_its_own_input_is_still_blamed():
     notebook = notebook_with(
-        "def gru_cell_forward(x_t, h_prev, params):\n    return reference_cell(x_t, h_prev, params)\n"
-        + SEQUENCE.replace("h, states, caches = h0, [], []", "h, states, caches = h0, [], []\n    x[:, 0] = 0")
+        "def gru_forward(x, h0, params):\n    x[:, 0] = 0\n    return reference_forward(x, h0, params)\n"
     )
     message = fails(checks.forward_values, notebook["gru_forward"], match="gru_forward changed its input x in place")
     assert "which gru_forward calls" not in message
