@@ -8,6 +8,7 @@ Without Chromium these tests skip, except under CI (CI=true), where they must ru
 """
 
 import contextlib
+import json
 
 import pytest
 from playwright.sync_api import expect
@@ -95,6 +96,9 @@ def test_a_student_fetches_the_released_assignment_in_jupyterlab(hub_class, new_
     log_in(page, hub, student)
     page.wait_for_url(f"{hub.url}/user/{student}/lab**", timeout=SPAWN)
     page.wait_for_function("() => document.querySelector('#jp-main-dock-panel') !== null", timeout=UI)
+    # No "Jupyter news" pop-up over the lessons: the course environment's own setting (jupyter-config/).
+    page_config = json.loads(page.locator("#jupyter-config-data").text_content())
+    assert "@jupyterlab/apputils-extension:announcements" in page_config["disabledExtensions"]
 
     # What the Nbgrader menu offers a student: the Assignment List, not the formgrader (whose lab entry
     # would frame the student's own /formgrader, which is off and which the CSP forbids framing anyway),
@@ -123,6 +127,7 @@ def test_a_student_fetches_the_released_assignment_in_jupyterlab(hub_class, new_
     expect(notebook.get_by_role("button", name="Validate", exact=True)).to_be_visible()
     print(f"downloaded assignments: {downloaded.inner_text()!r}")
     assert (home(student) / COURSE_ID / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+    assert page.get_by_text("Jupyter news").count() == 0
 
     print(f"failed loads: {page.failed_loads}")
     assert page.console_errors == [], page.failed_loads
