@@ -4,7 +4,9 @@ nbgrader_config.py adds three steps to `nbgrader generate_feedback` (which autog
 - EmbedFigures: the figures markdown links from the course's assets/ become data URIs (embed_figures);
 - MathToMathML: the LaTeX in markdown becomes MathML, which browsers typeset themselves
   (markdown_math_to_mathml, latex_to_mathml);
-- WidgetStills: a widget's view gives way to the still its display carries (gatelab.widgets.live.Explorer);
+- WidgetStills: a widget's view gives way to the HTML its display carries: an explorer drawn in the browser is
+  the same explorer, live on the page (gatelab.widgets.front), one drawn in the kernel a still of its figure
+  (gatelab.widgets.live.Explorer);
 and has the pages written by OfflineHTMLExporter, nbconvert's HTMLExporter without the MathJax script its
 template loads from a CDN. embed_figures, latex_to_mathml and markdown_math_to_mathml are plain functions
 of text, for any page made from the lessons.
@@ -303,7 +305,8 @@ class MathToMathML(Preprocessor):
 
 
 class WidgetStills(Preprocessor):
-    """Widget outputs show what else their display carries (an explorer's still), not an empty view.
+    """Widget outputs show what else their display carries, not an empty view: an explorer drawn in the browser
+    runs live on the page (its module and state are inline), one drawn in the kernel shows a still.
 
     The notebook's saved widget state goes too: nothing on the page could use it.
     """

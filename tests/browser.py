@@ -1,12 +1,15 @@
 """JupyterLab on loopback driven through Debian's Chromium: shared by the browser tests and the benchmark."""
 
 import contextlib
+import functools
+import http.server
 import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -150,3 +153,93 @@ def move_slider(page, explorer, handle):
         now = handle.get_attribute("aria-valuenow")
         raise AssertionError(f"slider {slider_label(handle)!r} (now {now}) did not redraw its figure") from error
     return 1000 * (time.perf_counter() - start)
+
+
+# -- explorers drawn in the browser (gatelab.widgets.front) ------------------------------------------------
+# Their figure is an SVG whose data-computed attribute holds the numbers the page computed (JSON) and
+# data-settings the slider values it computed them from; their sliders are native range inputs.
+FIGURE = "svg.gl-figure"
+
+
+def computed(explorer):
+    """(settings, numbers) the explorer's page last computed, as the module wrote them on its figure."""
+    figure = explorer.locator(FIGURE)
+    return json.loads(figure.get_attribute("data-settings")), json.loads(figure.get_attribute("data-computed"))
+
+
+def move_range(page, explorer, slider, key=None):
+    """Press a key (an arrow by default: left at the maximum) on a range input; wait until the explorer's figure
+    shows new numbers; return the ms taken, seen from here."""
+    figure = explorer.locator(FIGURE).element_handle()
+    before = figure.get_attribute("data-computed")
+    key = key or ("ArrowLeft" if slider.input_value() == slider.get_attribute("max") else "ArrowRight")
+    slider.focus()
+    start = time.perf_counter()
+    page.keyboard.press(key)
+    try:
+        page.wait_for_function("([svg, old]) => svg.dataset.computed !== old", arg=[figure, before], timeout=10_000)
+    except TimeoutError as error:
+        raise AssertionError(f"slider {slider.get_attribute('data-name')!r} did not redraw its figure") from error
+    return 1000 * (time.perf_counter() - start)
+
+
+# Measured in the page (NOTES.md): from the keydown event to the frame after the one where the figure changed
+# (two requestAnimationFrame callbacks: the change is surely painted). The figure is an explorer's SVG (its
+# numbers change), or the PNG an explorer drawn in the kernel sends (its src changes; timed once decoded).
+FRAME_PROBE = """(explorer) => {
+    const figure = explorer.querySelector("svg.gl-figure, svg.gl-bare, img");
+    let keydown;
+    document.addEventListener("keydown", (event) => { keydown = event.timeStamp; }, { once: true, capture: true });
+    window.glFrame = new Promise((resolve) => {
+        const observer = new MutationObserver(() => {
+            observer.disconnect();
+            const done = () => resolve(performance.now() - keydown);
+            const frames = () => requestAnimationFrame(() => requestAnimationFrame(done));
+            figure.tagName === "IMG" ? figure.decode().then(frames, frames) : frames();
+        });
+        observer.observe(figure, { attributes: true, attributeFilter: ["src", "data-computed"] });
+    });
+}"""
+
+
+def key_to_frame(page, explorer, control, key):
+    """ms from pressing key on control (focused first) to the frame after the explorer's figure changed."""
+    control.focus()
+    explorer.evaluate(FRAME_PROBE)
+    page.keyboard.press(key)
+    return page.evaluate("() => window.glFrame")
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def static_server(folder):
+    """folder served as static files (python -m http.server's handler) on a free loopback port, from a thread;
+    yields its URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=folder))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def loopback_only(context):
+    """Abort every request of the browser context that is not for the loopback address (no network); returns the
+    list the aborted URLs are added to."""
+    aborted = []
+
+    def route(route):
+        if route.request.url.startswith(("http://127.0.0.1:", "http://127.0.0.1/")):
+            route.continue_()
+        else:
+            aborted.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", route)
+    return aborted

@@ -4,6 +4,8 @@ Expected values come from PyTorch: nn.GRUCell / nn.LSTMCell through gatelab.inte
 float64 through the unrolled cells.
 """
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -206,3 +208,46 @@ def test_highway_forget_bias_keeps_the_gradient():
     at_40 = [float(dynamics.one_unit_lstm_cell_gradients(b_f, x)[1][-1]) for b_f in biases]
     assert at_40 == sorted(at_40)
     assert at_40[0] < 1e-20 and at_40[-1] > 0.9
+
+
+def number(v):
+    """v (a float or a list of them) as a float64 tensor of one more dimension: a batch of 1."""
+    return torch.tensor([v], dtype=torch.float64)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_lstm_gate_step_matches_torch(seed):
+    """Is the gate explorer's c_t the c' of nn.LSTMCell with the explorer's gates (its candidate made constant:
+    W_c = 0, b_c = atanh(c_tilde)), and are its gates and products consistent with it?"""
+    g = torch.Generator().manual_seed(seed)
+    s = {n: v.lo + (v.hi - v.lo) * torch.rand(1, generator=g).item() for n, v in dynamics.LSTM_GATE_SETTINGS.items()}
+    q = dynamics.lstm_gate_step(**s)
+    params = {  # W_g acts on [h_prev, x_t]
+        "W_f": number([s["w_fh"], s["w_fx"]]), "b_f": number(s["b_f"]),
+        "W_i": number([s["w_ih"], s["w_ix"]]), "b_i": number(s["b_i"]),
+        "W_c": number([0.0, 0.0]), "b_c": number(math.atanh(s["c_tilde"])),
+        "W_o": number([0.0, 0.0]), "b_o": number(0.0),
+    }  # fmt: skip
+    cell = interop.lstm_params_to_torch(params).double()
+    _, c = cell(number([s["x"]]), (number([s["h_prev"]]), number([s["c_prev"]])))
+    assert q["c"] == pytest.approx(c.item(), abs=1e-12)
+    assert q["f"] == pytest.approx(torch.sigmoid(number(q["a_f"])).item(), abs=1e-15)
+    assert (q["f_c_prev"], q["i_c_tilde"]) == (q["f"] * s["c_prev"], q["i"] * s["c_tilde"])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_gru_gate_step_matches_torch(seed):
+    """Is the gate explorer's h_next the h' of nn.GRUCell with the explorer's update gate (its candidate made
+    constant: W_h = 0, b_h = atanh(h_tilde)), and are its parts consistent with it?"""
+    g = torch.Generator().manual_seed(seed)
+    s = {n: v.lo + (v.hi - v.lo) * torch.rand(1, generator=g).item() for n, v in dynamics.GRU_GATE_SETTINGS.items()}
+    q = dynamics.gru_gate_step(**s)
+    params = {  # W_g acts on [h_prev, x_t]
+        "W_z": number([s["w_h"], s["w_x"]]), "b_z": number(s["b"]),
+        "W_r": number([0.0, 0.0]), "b_r": number(0.0),
+        "W_h": number([0.0, 0.0]), "b_h": number(math.atanh(s["h_tilde"])),
+    }  # fmt: skip
+    h = interop.gru_params_to_torch(params).double()(number([s["x"]]), number([s["h_prev"]]))
+    assert q["h_next"] == pytest.approx(h.item(), abs=1e-12)
+    assert q["z"] == pytest.approx(torch.sigmoid(number(q["a"])).item(), abs=1e-15)
+    assert (q["keep"], q["write"]) == ((1 - q["z"]) * s["h_prev"], q["z"] * s["h_tilde"])

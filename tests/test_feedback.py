@@ -1,4 +1,4 @@
-"""Can a learner read the feedback anywhere: math typeset, figures embedded, explorers as stills, offline?
+"""Can a learner read the feedback anywhere: math typeset, figures embedded, explorers live or as stills, offline?
 
 autograde/feedback.py's steps one by one, then every lesson's page as `nbgrader generate_feedback` makes it
 (tests/test_feedback_browser.py opens the pages of a graded class in Chromium with the network blocked).
@@ -33,6 +33,7 @@ from autograde.feedback import (
     latex_to_mathml,
     markdown_math_to_mathml,
 )
+from gatelab.widgets.front import LIVE_CAPTION
 from gatelab.widgets.live import STILL_CAPTION
 from tests.course import ROOT, SOLUTION_NOTEBOOKS, read
 
@@ -46,14 +47,14 @@ CORE_ATTRIBUTES = {
     "accent", "accentunder", "movablelimits", "largeop", "symmetric", "width", "height", "depth", "style",
     "linethickness", "rowspacing", "columnspacing",  # not drawn, harmless
 }  # fmt: skip
+# Explorers drawn in the kernel (a still on a page with no kernel) and in the browser (live there too).
 EXPLORERS = [
     gl.widgets.vanishing_gradient,
-    gl.widgets.gru_gate_explorer,
     gl.widgets.gru_sentence,
-    gl.widgets.lstm_gate_explorer,
     gl.widgets.lstm_memory_puzzle,
     gl.widgets.gradient_highway,
 ]
+FRONT_END_EXPLORERS = [gl.widgets.gru_gate_explorer, gl.widgets.lstm_gate_explorer]
 
 
 def lesson_equations(path):
@@ -209,6 +210,18 @@ def test_every_explorer_displays_a_still_beside_its_live_view(explorer):
     assert still.find("figcaption").get_text().startswith(STILL_CAPTION)
     # the hardened grader keeps 100 000 characters of a cell's output: the still must leave room
     assert len(bundle["text/html"]) < 40_000
+
+
+@pytest.mark.parametrize("explorer", FRONT_END_EXPLORERS, ids=lambda f: f.__name__)
+def test_every_explorer_drawn_in_the_browser_displays_itself_for_pages_without_a_kernel(explorer):
+    """Does the display carry the live view and, as text/html, the same explorer: its module, inline, and a caption?"""
+    data, _ = explorer()._repr_mimebundle_()
+    assert WIDGET_VIEW in data
+    page = BeautifulSoup(data["text/html"], "html.parser")
+    assert [s.get("type") for s in page.find_all("script")] == ["module"] and not page.find_all(src=True)
+    assert "export default { render }" in page.script.string
+    assert page.find("figcaption").get_text() == LIVE_CAPTION
+    assert len(data["text/html"]) < 40_000
 
 
 def test_widget_views_give_way_to_their_stills():

@@ -1,27 +1,21 @@
-"""Tests for gatelab.widgets.gates without a browser: move sliders, read the artists and the status.
+"""Tests for gatelab.widgets.gates (drawn in the kernel) without a browser: move sliders, read the artists and the
+status. The gate explorers, drawn in the browser, have their own: tests/test_widgets_{lstm,gru}_gate.py.
 
-What the artists show is checked against PyTorch (torch.sigmoid) or against gatelab.dynamics, whose
-own tests check it against nn.GRUCell / nn.LSTMCell and autograd.
+What the artists show is checked against gatelab.dynamics, whose own tests check it against nn.GRUCell /
+nn.LSTMCell and autograd.
 """
 
 import pytest
-import torch
 
 from gatelab import data, dynamics, widgets
 
 GRU_SOLUTION = {"z_noun": 8.0, "b_z": -4.0, "h_number": 3.0}
 LSTM_SOLUTION = {"f_verb": 0.0, "b_f": 4.0, "i_noun": 8.0, "b_i": -4.0, "c_number": 3.0, "b_o": 2.0}
 BUILDERS = {
-    "gru_gate_explorer": widgets.gru_gate_explorer,
-    "lstm_gate_explorer": widgets.lstm_gate_explorer,
     "gru_sentence": widgets.gru_sentence,
     "lstm_memory_puzzle": widgets.lstm_memory_puzzle,
     "gradient_highway": widgets.gradient_highway,
 }
-
-
-def sigmoid(a):
-    return torch.sigmoid(torch.tensor(a, dtype=torch.float64)).item()
 
 
 def move(explorer, **values):
@@ -46,57 +40,6 @@ def test_widget_builds_with_classes_and_timing(name):
         assert any(c.startswith("gl-slider-") for c in s._dom_classes)
     assert explorer.last_update_ms is not None and explorer.last_update_ms > 0
     assert explorer.status.value
-
-
-def test_gru_gate_explorer_point_and_mix():
-    """Is the operating point at (a, σ(a)) and are the bars h_prev, (1−z)h_prev, h̃, z h̃, h_next?"""
-    e = widgets.gru_gate_explorer()
-    assert set(e.sliders) == {"w_x", "w_h", "b", "x", "h_prev", "h_tilde"}
-    move(e, w_x=1.5, w_h=-2.0, b=0.5, x=0.6, h_prev=-0.4, h_tilde=0.9)
-    a = 1.5 * 0.6 - 2.0 * -0.4 + 0.5
-    z = sigmoid(a)
-    assert e.artists["point"].get_xdata()[0] == pytest.approx(a)
-    assert e.artists["point"].get_ydata()[0] == pytest.approx(z, abs=1e-12)
-    heights = [e.artists[f"bar_{k}"].get_height() for k in range(5)]
-    expected = [-0.4, (1 - z) * -0.4, 0.9, z * 0.9, z * 0.9 + (1 - z) * -0.4]
-    assert heights == pytest.approx(expected, abs=1e-12)
-    assert f"z = σ(a) = {z:.3f}" in e.status.value
-    assert f"h_next = {expected[-1]:+.3f}" in e.status.value
-    assert png_changes(e, "b", -3.0)
-
-
-def test_gru_gate_explorer_point_stays_on_the_panel():
-    """Does a pre-activation beyond the panel put the point at its edge, still at the true σ(a)?"""
-    e = widgets.gru_gate_explorer()
-    move(e, w_x=5.0, w_h=5.0, b=5.0, x=2.0, h_prev=1.0)
-    assert e.artists["point"].get_xdata()[0] == 10.0
-    assert e.artists["point"].get_ydata()[0] == pytest.approx(sigmoid(20.0))
-
-
-def test_lstm_gate_explorer_points_and_memory():
-    """Are both gates' points on the sigmoid, and the bars c_prev, f c_prev, c̃, i c̃, c_t?"""
-    e = widgets.lstm_gate_explorer()
-    gates = {"w_fx": 1.0, "w_fh": 2.0, "b_f": -0.5, "w_ix": -1.0, "w_ih": 0.5, "b_i": 1.0}
-    assert set(e.sliders) == set(gates) | {"x", "h_prev", "c_prev", "c_tilde"}
-    move(e, **gates, x=0.8, h_prev=0.3, c_prev=-1.2, c_tilde=0.7)
-    f, i = sigmoid(0.8 + 0.6 - 0.5), sigmoid(-0.8 + 0.15 + 1.0)
-    assert e.artists["point_f"].get_ydata()[0] == pytest.approx(f, abs=1e-12)
-    assert e.artists["point_i"].get_ydata()[0] == pytest.approx(i, abs=1e-12)
-    heights = [e.artists[f"bar_{k}"].get_height() for k in range(5)]
-    assert heights == pytest.approx([-1.2, f * -1.2, 0.7, i * 0.7, f * -1.2 + i * 0.7], abs=1e-12)
-    assert f"c_t = {f * -1.2 + i * 0.7:+.3f}" in e.status.value
-    assert png_changes(e, "c_prev", 1.5)
-
-
-@pytest.mark.parametrize(("build", "gates"), [(widgets.gru_gate_explorer, "z"), (widgets.lstm_gate_explorer, "fi")])
-def test_gate_guides_lead_to_the_points(build, gates):
-    """On the shared gate panel, does each gate's guide run from the a axis up to its point and across?"""
-    e = build()
-    e.sliders["x"].value = -1.35
-    for g in gates:
-        (a,), (value,) = e.artists[f"point_{g}"].get_data()
-        xs, ys = e.artists[f"guide_{g}"].get_data()
-        assert list(xs) == [a, a, -10.0] and list(ys)[1:] == [value, value]
 
 
 def test_gru_sentence_start_is_not_a_solution():

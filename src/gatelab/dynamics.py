@@ -5,6 +5,7 @@ torch.autograd, never from a hand-written formula (writing those is the learner'
 """
 
 import math
+from typing import NamedTuple
 
 import torch
 
@@ -118,6 +119,76 @@ def lstm_sentence_trace(settings, tokens, h0=0.0, c0=0.0):
         for name, value in zip(trace, (f, i, c_tilde, o, c, h), strict=True):
             trace[name].append(value)
     return {name: torch.tensor(values, dtype=torch.float64) for name, values in trace.items()}
+
+
+# --- The gate explorers (lessons 02 and 04): one unit, one step -------------------------------------
+# Each explorer's settings (its sliders) and the function computing every number its view shows. The view
+# (gatelab/widgets/lstm_gate.js) computes the same numbers in the browser; a browser test compares the two.
+
+
+class Setting(NamedTuple):
+    """One slider of an explorer: its range, step and start value; label in the course's notation, and what it is."""
+
+    lo: float
+    hi: float
+    step: float
+    value: float
+    label: str
+    about: str
+
+
+GRU_GATE_SETTINGS = {
+    "w_x": Setting(-5.0, 5.0, 0.1, 2.0, "w_x", "the update gate's weight on x_t"),
+    "w_h": Setting(-5.0, 5.0, 0.1, 0.0, "w_h", "the update gate's weight on h_prev"),
+    "b": Setting(-5.0, 5.0, 0.1, 0.0, "b", "the update gate's bias"),
+    "x": Setting(-2.0, 2.0, 0.05, 1.0, "x", "the input x_t"),
+    "h_prev": Setting(-1.0, 1.0, 0.05, -0.5, "h_prev", "the memory before this step"),
+    "h_tilde": Setting(-1.0, 1.0, 0.05, 0.8, "h_tilde", "the candidate"),
+}
+LSTM_GATE_SETTINGS = {
+    "w_fx": Setting(-5.0, 5.0, 0.1, 2.0, "w_fx", "the forget gate's weight on x_t"),
+    "w_fh": Setting(-5.0, 5.0, 0.1, 1.0, "w_fh", "the forget gate's weight on h_prev"),
+    "b_f": Setting(-5.0, 5.0, 0.1, 0.5, "b_f", "the forget gate's bias"),
+    "w_ix": Setting(-5.0, 5.0, 0.1, -2.0, "w_ix", "the input gate's weight on x_t"),
+    "w_ih": Setting(-5.0, 5.0, 0.1, 0.0, "w_ih", "the input gate's weight on h_prev"),
+    "b_i": Setting(-5.0, 5.0, 0.1, 0.0, "b_i", "the input gate's bias"),
+    "x": Setting(-2.0, 2.0, 0.05, 1.0, "x_t", "the input"),
+    "h_prev": Setting(-1.0, 1.0, 0.05, 0.5, "h_prev", "the previous hidden state"),
+    "c_prev": Setting(-2.0, 2.0, 0.05, 1.5, "c_prev", "the memory before this step"),
+    "c_tilde": Setting(-1.0, 1.0, 0.05, -0.8, "c_tilde", "the candidate memory"),
+}
+
+
+def gate_pre_activation(w_x, w_h, b, x, h_prev):
+    """a = w_x·x_t + w_h·h_prev + b: a one-unit gate's pre-activation (W_g acting on [h_prev, x_t], plus b_g)."""
+    return w_x * x + w_h * h_prev + b
+
+
+def lstm_gate_step(w_fx, w_fh, b_f, w_ix, w_ih, b_i, x, h_prev, c_prev, c_tilde):
+    """Every number lesson 04's gate explorer shows, for one unit and one step (floats, by name).
+
+    a_f = w_fx·x_t + w_fh·h_prev + b_f and f = σ(a_f), the forget gate; a_i and i likewise, the input gate;
+    f_c_prev = f·c_prev (what survives of the memory), i_c_tilde = i·c_tilde (what is written) and
+    c = f·c_prev + i·c_tilde, the new memory c_t.
+    """
+    a_f = gate_pre_activation(w_fx, w_fh, b_f, x, h_prev)
+    a_i = gate_pre_activation(w_ix, w_ih, b_i, x, h_prev)
+    f, i = sigmoid(a_f), sigmoid(a_i)
+    f_c_prev, i_c_tilde = f * c_prev, i * c_tilde
+    c = f_c_prev + i_c_tilde
+    return {"a_f": a_f, "f": f, "a_i": a_i, "i": i, "f_c_prev": f_c_prev, "i_c_tilde": i_c_tilde, "c": c}
+
+
+def gru_gate_step(w_x, w_h, b, x, h_prev, h_tilde):
+    """Every number lesson 02's gate explorer shows, for one unit and one step (floats, by name).
+
+    a = w_x·x_t + w_h·h_prev + b and z = σ(a), the update gate; keep = (1 − z)·h_prev (the old memory kept),
+    write = z·h_tilde (the candidate written) and h_next = z·h_tilde + (1 − z)·h_prev.
+    """
+    a = gate_pre_activation(w_x, w_h, b, x, h_prev)
+    z = sigmoid(a)
+    keep, write = (1 - z) * h_prev, z * h_tilde
+    return {"a": a, "z": z, "keep": keep, "write": write, "h_next": write + keep}
 
 
 # The puzzles' thresholds: a memory "holds" the number if it has its sign and at least this size.

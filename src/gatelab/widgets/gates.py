@@ -1,9 +1,8 @@
-"""Lessons 02–05's widgets: gate explorers, one-unit cells reading a sentence, the gradient highway.
+"""Lessons 02–05's widgets drawn in the kernel: one-unit cells reading a sentence, the gradient highway (the
+gate explorers of lessons 02 and 04 are drawn in the browser: gru_gate.py, lstm_gate.py).
 
-GRU and LSTM share their views: GatePanel (the sigmoid curve with each gate's operating point),
-MixBars (how a gate mixes the old memory with the candidate) and SentenceReader (a one-unit cell's
-gates and memory token by token, for "The cat …" and "The cats …"). The numbers come from pure
-functions in gatelab.dynamics; the views only draw them.
+GRU and LSTM share SentenceReader (a one-unit cell's gates and memory token by token, for "The cat …" and
+"The cats …"). The numbers come from pure functions in gatelab.dynamics; the views only draw them.
 """
 
 import functools
@@ -14,7 +13,6 @@ from gatelab import data, dynamics
 from gatelab.dynamics import GRU_LATCH_MIN, LSTM_CELL_MIN
 from gatelab.widgets.live import Explorer, LiveFigure, slider
 
-A_RANGE = (-10.0, 10.0)  # pre-activations shown on the gate panel; points beyond sit at its edge
 SENTENCE_COLORS = {"cat": "C0", "cats": "C1"}
 SERIES_LABELS = {
     "z": "$z_t$",
@@ -30,141 +28,11 @@ SERIES_LABELS = {
 GOOD, BAD = "#27ae60", "#c0392b"
 
 
-class GatePanel:
-    """The sigmoid over the pre-activation a, drawn once, with one moving operating point per gate."""
-
-    def __init__(self, live, ax, gates):
-        """gates: dict gate name -> (colour, legend label). Registers artists point_<g>, guide_<g>."""
-        a, s = dynamics.sigmoid_curve(*A_RANGE, n=201)
-        ax.plot(a.numpy(), s.numpy(), color="0.35", lw=1.5)
-        ax.set(xlim=A_RANGE, ylim=(-0.04, 1.04), xlabel="pre-activation a", ylabel="gate = σ(a)")
-        ax.axhline(0.5, color="0.8", lw=0.8, zorder=0)
-        ax.axvline(0.0, color="0.8", lw=0.8, zorder=0)
-        self.artists = {}
-        for g, (color, label) in gates.items():
-            point, guide = live.animate(
-                ax.plot([], [], "o", color=color, ms=9, label=label, zorder=3)[0],
-                ax.plot([], [], ":", color=color, lw=1.2)[0],
-            )
-            self.artists[f"point_{g}"], self.artists[f"guide_{g}"] = point, guide
-        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=len(gates), fontsize=9, frameon=False)
-
-    def show(self, g, a):
-        """Put gate g's point at pre-activation a (clipped to the panel); returns the gate value σ(a)."""
-        value = dynamics.sigmoid(a)
-        shown = min(max(a, A_RANGE[0]), A_RANGE[1])
-        self.artists[f"point_{g}"].set_data([shown], [value])
-        self.artists[f"guide_{g}"].set_data([shown, shown, A_RANGE[0]], [-0.04, value, value])
-        return value
-
-
-class MixBars:
-    """Bars showing how a gate mixes the old memory and the candidate into the new memory."""
-
-    def __init__(self, live, ax, labels, colors, lim):
-        """labels (mathtext welcome), colors: one per bar; lim: the fixed |value| range.
-
-        Registers the bars as artists bar_0, bar_1, … (their values go in the status text: drawing
-        text on every move would cost more than the bars themselves)."""
-        ax.set(xlim=(-0.6, len(labels) - 0.4), ylim=(-lim, lim), ylabel="value")
-        ax.set_xticks(range(len(labels)), labels, fontsize=10)
-        ax.axhline(0.0, color="0.3", lw=0.8)
-        ax.grid(True, axis="y", alpha=0.3)
-        self.lim = lim
-        self.bars = live.animate(*ax.bar(range(len(labels)), [0.0] * len(labels), color=colors, width=0.6))
-        self.artists = {f"bar_{k}": bar for k, bar in enumerate(self.bars)}
-
-    def show(self, values):
-        """Set the bars' heights, clipped to the panel."""
-        for bar, value in zip(self.bars, values, strict=True):
-            bar.set_height(min(max(value, -self.lim), self.lim))
-
-
 def _weight_sliders(names, values, lo=-10.0, hi=10.0, step=0.1):
     """A slider per setting name (a weight or bias of a one-unit cell), started at values[name].
 
     The range grows to hold a start value beyond [lo, hi] (a slider would silently clip it)."""
     return {name: slider(name, min(lo, values[name]), max(hi, values[name]), step, values[name]) for name in names}
-
-
-def _pre_activation(w_x, w_h, b, x, h_prev):
-    """a = w_x·x_t + w_h·h_prev + b: a one-unit gate's pre-activation (W_g acting on [h_prev, x_t])."""
-    return w_x * x + w_h * h_prev + b
-
-
-def gru_gate_explorer(w_x=2.0, w_h=0.0, b=0.0, x=1.0, h_prev=-0.5, h_tilde=0.8):
-    """The GRU's update gate z = σ(w_x·x_t + w_h·h_prev + b) of one unit, and the memory it makes.
-
-    Sliders w_x, w_h, b (the update gate's weights on x_t and h_prev, its bias), x (x_t), h_prev and
-    h_tilde (the candidate). Left: the sigmoid with the operating point (artist "point"); right: bars
-    h_prev, (1 − z)·h_prev, h_tilde, z·h_tilde and h_next = z·h_tilde + (1 − z)·h_prev.
-    """
-    live = LiveFigure(figsize=(7.4, 2.8), css_class="gl-gru-gate-figure")
-    ax_gate, ax_mix = live.fig.subplots(1, 2, width_ratios=(1, 1.3))
-    panel = GatePanel(live, ax_gate, {"z": ("C2", "z, the update gate")})
-    labels = (r"$h_{prev}$", r"$(1-z)\,h_{prev}$", r"$\tilde{h}$", r"$z\,\tilde{h}$", r"$h_{next}$")
-    bars = MixBars(live, ax_mix, labels, ("C7", "C7", "C1", "C1", "C0"), 1.1)
-    ax_mix.set_title(r"$h_{next} = z\,\tilde{h} + (1-z)\,h_{prev}$", fontsize=11)
-    artists = panel.artists | bars.artists | {"point": panel.artists["point_z"]}
-
-    def draw(w_x, w_h, b, x, h_prev, h_tilde):
-        a = _pre_activation(w_x, w_h, b, x, h_prev)
-        z = panel.show("z", a)
-        h_next = z * h_tilde + (1 - z) * h_prev
-        bars.show([h_prev, (1 - z) * h_prev, h_tilde, z * h_tilde, h_next])
-        return (
-            f"a = w_x·x + w_h·h_prev + b = {a:+.2f}<br>update gate <b>z = σ(a) = {z:.3f}</b><br>"
-            f"(1 − z)·h_prev = {(1 - z) * h_prev:+.3f}, z·h̃ = {z * h_tilde:+.3f}<br>"
-            f"<b>h_next = {h_next:+.3f}</b>: {100 * z:.0f}% candidate, {100 * (1 - z):.0f}% old memory"
-        )
-
-    sliders = _weight_sliders(("w_x", "w_h", "b"), {"w_x": w_x, "w_h": w_h, "b": b}, -5.0, 5.0)
-    sliders |= {
-        "x": slider("x", -2.0, 2.0, 0.05, x),
-        "h_prev": slider("h_prev", -1.0, 1.0, 0.05, h_prev),
-        "h_tilde": slider("h_tilde", -1.0, 1.0, 0.05, h_tilde),
-    }
-    return Explorer(sliders, live, draw, artists)
-
-
-def lstm_gate_explorer(
-    w_fx=2.0, w_fh=1.0, b_f=0.5, w_ix=-2.0, w_ih=0.0, b_i=0.0, x=1.0, h_prev=0.5, c_prev=1.5, c_tilde=-0.8
-):
-    """The LSTM's forget and input gates of one unit, and the memory c_t = f·c_prev + i·c_tilde.
-
-    Sliders w_fx, w_fh, b_f (forget gate f = σ(w_fx·x_t + w_fh·h_prev + b_f)), w_ix, w_ih, b_i (input
-    gate i, likewise), x (x_t), h_prev, c_prev and c_tilde (the candidate). Left: the sigmoid with both
-    operating points (artists "point_f", "point_i"); right: bars c_prev, f·c_prev, c_tilde, i·c_tilde, c_t.
-    """
-    live = LiveFigure(figsize=(7.4, 2.8), css_class="gl-lstm-gate-figure")
-    ax_gate, ax_mix = live.fig.subplots(1, 2, width_ratios=(1, 1.3))
-    panel = GatePanel(live, ax_gate, {"f": ("C3", "f, the forget gate"), "i": ("C2", "i, the input gate")})
-    labels = (r"$c_{prev}$", r"$f\,c_{prev}$", r"$\tilde{c}$", r"$i\,\tilde{c}$", r"$c_t$")
-    bars = MixBars(live, ax_mix, labels, ("C7", "C3", "C1", "C2", "C0"), 3.1)
-    ax_mix.set_title(r"$c_t = f\,c_{prev} + i\,\tilde{c}$", fontsize=11)
-    artists = panel.artists | bars.artists
-
-    def draw(w_fx, w_fh, b_f, w_ix, w_ih, b_i, x, h_prev, c_prev, c_tilde):
-        f = panel.show("f", _pre_activation(w_fx, w_fh, b_f, x, h_prev))
-        i = panel.show("i", _pre_activation(w_ix, w_ih, b_i, x, h_prev))
-        c = f * c_prev + i * c_tilde
-        bars.show([c_prev, f * c_prev, c_tilde, i * c_tilde, c])
-        return (
-            f"forget gate <b>f = {f:.3f}</b>: keeps {100 * f:.0f}% of c_prev<br>"
-            f"input gate <b>i = {i:.3f}</b>: writes {100 * i:.0f}% of c̃<br>"
-            f"f·c_prev = {f * c_prev:+.3f}, i·c̃ = {i * c_tilde:+.3f}<br><b>c_t = {c:+.3f}</b>"
-        )
-
-    names = ("w_fx", "w_fh", "b_f", "w_ix", "w_ih", "b_i")
-    values = dict(zip(names, (w_fx, w_fh, b_f, w_ix, w_ih, b_i), strict=True))
-    sliders = _weight_sliders(names, values, -5.0, 5.0)
-    sliders |= {
-        "x": slider("x", -2.0, 2.0, 0.05, x),
-        "h_prev": slider("h_prev", -1.0, 1.0, 0.05, h_prev),
-        "c_prev": slider("c_prev", -2.0, 2.0, 0.05, c_prev),
-        "c_tilde": slider("c_tilde", -1.0, 1.0, 0.05, c_tilde),
-    }
-    return Explorer(sliders, live, draw, artists)
 
 
 class SentenceReader:

@@ -1,0 +1,167 @@
+"""Explorers that compute and draw in the browser: an anywidget whose synced state is its sliders' values.
+
+Each explorer is an ES module beside its Python class (lstm_gate.py + lstm_gate.js), which imports what every
+explorer shares (sliders, panels, mount) from explorer.js, plus the shared explorer.css. Python declares one
+synced trait per slider (range, step and start value from gatelab.dynamics) and reads the numbers the view shows
+from gatelab.dynamics; the module recomputes them in the page.
+Displayed, an explorer carries its widget view (JupyterLab) and, as text/html, the same module run by a tiny
+stand-in model: the explorer stays live on a page with no kernel (nbgrader's feedback, an exported notebook).
+"""
+
+import html
+import json
+import math
+import numbers
+import re
+import uuid
+from pathlib import Path
+
+import anywidget
+from traitlets import Float, List, TraitError
+
+HERE = Path(__file__).parent
+CSS = HERE / "explorer.css"
+KIT = HERE / "explorer.js"
+KIT_IMPORT = re.compile(r'^import \{[^}]*\} from "\./explorer\.js";\n', re.M)
+LIVE_CAPTION = "This explorer runs in your page; the graded notebook has it too."
+
+
+def es_module(path):
+    """The source of the explorer's ES module at path, its import of ./explorer.js replaced by that file: one
+    module that fetches nothing (anywidget, and a page with no kernel, load it from a string)."""
+    source = path.read_text()
+    found = KIT_IMPORT.search(source)
+    if found is None:
+        raise ValueError(f"{path.name} does not import from ./explorer.js")
+    return source[: found.start()] + KIT.read_text() + source[found.end() :]
+
+
+def slider_number(name, value):
+    """value as a float, or a TraitError naming the slider: a bool, a non-number or NaN is no slider value."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TraitError(f"slider {name!r} needs a number, not {value!r} ({type(value).__name__})")
+    if math.isnan(value):
+        raise TraitError(f"slider {name!r} needs a number, not NaN")
+    return float(value)
+
+
+class SliderValue(Float):
+    """A slider's value: a real number, clamped to the slider's range as ipywidgets does; NaN refused."""
+
+    def validate(self, obj, value):
+        lo, hi = obj._ranges[self.name]
+        return min(max(slider_number(self.name, value), lo), hi)
+
+
+class Slider:
+    """explorer.sliders[name]: one slider, read and set as an ipywidgets slider is (value, min, max, step)."""
+
+    def __init__(self, explorer, name, lo, hi, step, description):
+        self.explorer, self.name = explorer, name
+        self.min, self.max, self.step, self.description = lo, hi, step, description
+
+    @property
+    def value(self):
+        return getattr(self.explorer, self.name)
+
+    @value.setter
+    def value(self, value):
+        setattr(self.explorer, self.name, value)
+
+    def __repr__(self):
+        return f"Slider({self.name!r}, value={self.value}, min={self.min}, max={self.max}, step={self.step})"
+
+
+class FrontEndExplorer(anywidget.AnyWidget):
+    """The base of every explorer drawn in the browser. Subclass front_end_explorer(settings), not this.
+
+    _settings (synced) tells the view each slider's name, label, description, range and step.
+    """
+
+    SETTINGS = {}  # name -> gatelab.dynamics.Setting
+    _css = CSS
+    _settings = List().tag(sync=True)
+
+    def __init__(self, **start):
+        """start: a start value per slider name (the rest start at their setting's value). A start value
+        beyond a slider's usual range widens the range to hold it (a slider would silently clip it)."""
+        unknown = sorted(set(start) - set(self.SETTINGS))
+        if unknown:
+            raise KeyError(f"unknown slider(s) {unknown}; this explorer's sliders are {', '.join(self.SETTINGS)}")
+        values = {name: s.value for name, s in self.SETTINGS.items()} | start
+        self._ranges = {}
+        for name, s in self.SETTINGS.items():
+            value = slider_number(name, values[name])
+            self._ranges[name] = (min(s.lo, value), max(s.hi, value)) if math.isfinite(value) else (s.lo, s.hi)
+        settings = [
+            {"name": n, "label": s.label, "about": s.about, "min": lo, "max": hi, "step": s.step}
+            for (n, s), (lo, hi) in zip(self.SETTINGS.items(), self._ranges.values(), strict=True)
+        ]
+        super().__init__(_settings=settings, **values)
+        self.add_class("gl-explorer")  # browser tests find every explorer by this
+        self.sliders = {d["name"]: Slider(self, d["name"], d["min"], d["max"], d["step"], d["label"]) for d in settings}
+
+    def values(self):
+        """The sliders' current values by name."""
+        return {name: getattr(self, name) for name in self.SETTINGS}
+
+    def numbers(self):
+        """Every number the view shows for the current values, from gatelab.dynamics (the reference)."""
+        raise NotImplementedError
+
+    def _repr_mimebundle_(self, **kwargs):
+        """The widget's view (JupyterLab shows it) and, as text/html, the same explorer live with no kernel."""
+        data, metadata = super()._repr_mimebundle_(**kwargs)
+        data["text/html"] = self.standalone_html()
+        return data, metadata
+
+    def standalone_html(self):
+        """This explorer as HTML that runs with no kernel and loads nothing: a <div>, the CSS, and a module
+        script that imports the explorer's module (inlined, through a Blob URL) and renders it with a small
+        stand-in for the widget's model, seeded with the current state."""
+        state = {"_settings": self._settings} | self.values()
+        element = f"gl-{uuid.uuid4().hex}"
+        return (
+            f'<figure class="gl-standalone" style="margin:0"><div id="{element}"></div>'
+            f"<figcaption><em>{html.escape(LIVE_CAPTION)}</em></figcaption></figure>"
+            f"<style>{str(self._css)}</style>"
+            f'<script type="module">{STANDALONE_SCRIPT % (_js(str(self._esm)), _js(state), _js(element))}</script>'
+        )
+
+
+# The stand-in model: what an anywidget module uses of the real one (get, set, on, off, save_changes).
+STANDALONE_SCRIPT = """
+const source = %s, state = %s, element = document.getElementById(%s);
+const listeners = new Map();
+const model = {
+  get: (name) => state[name],
+  set(name, value) {
+    if (state[name] === value) return;
+    state[name] = value;
+    for (const callback of listeners.get(`change:${name}`) ?? []) callback(model, value);
+  },
+  on(event, callback) {
+    for (const name of event.split(" ")) listeners.set(name, [...(listeners.get(name) ?? []), callback]);
+  },
+  off(event, callback) {
+    for (const name of event.split(" ")) listeners.set(name, (listeners.get(name) ?? []).filter((c) => c !== callback));
+  },
+  save_changes() {},
+};
+const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+const { default: widget } = await import(url);
+URL.revokeObjectURL(url);
+widget.render({ model, el: element });
+"""
+
+
+def _js(value):
+    """value as a JavaScript literal safe inside a <script> element (no "</script>" can close it)."""
+    return json.dumps(value).replace("<", "\\u003c")
+
+
+def front_end_explorer(settings):
+    """The base class of an explorer with these sliders (name -> gatelab.dynamics.Setting): one synced
+    SliderValue trait per slider, its default the setting's start value."""
+    traits = {name: SliderValue(s.value).tag(sync=True) for name, s in settings.items()}
+    return type("FrontEndExplorerBase", (FrontEndExplorer,), {"SETTINGS": settings, **traits})
