@@ -285,7 +285,7 @@ def _lstm_unit_step(x_t, h_prev, c_prev, b_f, weights, sigma, tanh):
     """(f, c, h) of one step of the one-unit LSTM with the given per-gate (w_x, w_h) weights.
 
     Works on floats (sigma=sigmoid, tanh=math.tanh) and, elementwise, on tensors (torch.sigmoid, torch.tanh)."""
-    pre = {g: w_x * x_t + w_h * h_prev for g, (w_x, w_h) in weights.items()}
+    pre = {g: gate_pre_activation(w_x, w_h, 0.0, x_t, h_prev) for g, (w_x, w_h) in weights.items()}
     f, i, o = sigma(pre["f"] + b_f), sigma(pre["i"]), sigma(pre["o"])
     c = f * c_prev + i * tanh(pre["c"])
     return f, c, o * tanh(c)
