@@ -159,11 +159,13 @@ function sliderRow(parent, setting, model, onMove) {
 
 /**
  * Build an explorer in el once: its sliders (from the model's _settings), a text alternative in a polite live
- * region, and an SVG figure that draw(svg) builds and whose returned show(numbers, settings) moves it. On every
- * change, compute(settings) gives the numbers, describe(numbers) the text. Returns the cleanup anywidget calls.
+ * region, and an SVG figure (WIDTH × height) that draw(svg, constants) builds and whose returned
+ * show(numbers, settings) moves it. On every change, compute(settings, constants) gives the numbers,
+ * describe(numbers, settings) the text; constants is the model's _constants, the fixed data. Returns the cleanup
+ * anywidget calls.
  */
-export function mount({ model, el }, { name, figureLabel, draw, compute, describe }) {
-  const settings = model.get("_settings");
+export function mount({ model, el }, { name, figureLabel, draw, compute, describe, height = HEIGHT }) {
+  const settings = model.get("_settings"), constants = model.get("_constants") ?? {};
   el.classList.add("gl-explorer", `gl-${name}`);
   el.innerHTML = `<div class="gl-controls" role="group" aria-label="The explorer's settings"></div>
     <p class="gl-alt" aria-live="polite"></p>`;
@@ -171,15 +173,15 @@ export function mount({ model, el }, { name, figureLabel, draw, compute, describ
   controls.style.gridTemplateRows = `repeat(${Math.ceil(settings.length / 2)}, auto)`; // two columns, read down
   alt.id = `gl-alt-${nextId++}`;
   const svg = node(el, "svg", {
-    viewBox: `0 0 ${WIDTH} ${HEIGHT}`, width: WIDTH, height: HEIGHT, role: "img", class: "gl-figure",
+    viewBox: `0 0 ${WIDTH} ${height}`, width: WIDTH, height, role: "img", class: "gl-figure",
     "aria-label": figureLabel, "aria-describedby": alt.id,
   });
-  const show = draw(svg);
+  const show = draw(svg, constants);
   const update = () => {
     const s = Object.fromEntries(settings.map(({ name }) => [name, model.get(name)]));
-    const numbers = compute(s);
+    const numbers = compute(s, constants);
     show(numbers, s);
-    alt.textContent = describe(numbers);
+    alt.textContent = describe(numbers, s);
     svg.dataset.settings = JSON.stringify(s); // what the page computed, from what: for the browser tests
     svg.dataset.computed = JSON.stringify(numbers);
   };

@@ -2,8 +2,9 @@
 
 Each explorer is an ES module beside its Python class (lstm_gate.py + lstm_gate.js), which imports what every
 explorer shares (sliders, panels, mount) from explorer.js, plus the shared explorer.css. Python declares one
-synced trait per slider (range, step and start value from gatelab.dynamics) and reads the numbers the view shows
-from gatelab.dynamics; the module recomputes them in the page.
+synced trait per slider (range, step and start value from gatelab.dynamics), and _constants, the fixed data the
+view computes from (a sentence's features, an input sequence); it reads the numbers the view shows from
+gatelab.dynamics; the module recomputes them in the page.
 Displayed, an explorer carries its widget view (JupyterLab) and, as text/html, the same module run by a tiny
 stand-in model: the explorer stays live on a page with no kernel (nbgrader's feedback, an exported notebook).
 """
@@ -17,40 +18,60 @@ import uuid
 from pathlib import Path
 
 import anywidget
-from traitlets import Float, List, TraitError
+from traitlets import Dict, Float, List, TraitError
 
 HERE = Path(__file__).parent
 CSS = HERE / "explorer.css"
-KIT = HERE / "explorer.js"
-KIT_IMPORT = re.compile(r'^import \{[^}]*\} from "\./explorer\.js";\n', re.M)
+LOCAL_IMPORT = re.compile(r'^import \{[^}]*\} from "\./([\w-]+\.js)";\n', re.M)
 LIVE_CAPTION = "This explorer runs in your page; the graded notebook has it too."
 
 
 def es_module(path):
-    """The source of the explorer's ES module at path, its import of ./explorer.js replaced by that file: one
-    module that fetches nothing (anywidget, and a page with no kernel, load it from a string)."""
-    source = path.read_text()
-    found = KIT_IMPORT.search(source)
-    if found is None:
+    """The source of the explorer's ES module at path, each import from a module beside it ("./explorer.js")
+    replaced by that module's source, itself inlined so, each module once: one module that fetches nothing
+    (anywidget, and a page with no kernel, load it from a string)."""
+    if "explorer.js" not in LOCAL_IMPORT.findall(path.read_text()):
         raise ValueError(f"{path.name} does not import from ./explorer.js")
-    return source[: found.start()] + KIT.read_text() + source[found.end() :]
+    return _inlined(path, set())
 
 
-def slider_number(name, value):
-    """value as a float, or a TraitError naming the slider: a bool, a non-number or NaN is no slider value."""
+def _inlined(path, done):
+    """path's source with its local imports inlined, skipping the modules named in done (updated)."""
+    done.add(path.name)
+
+    def inline(found):
+        return "" if found.group(1) in done else _inlined(HERE / found.group(1), done)
+
+    return LOCAL_IMPORT.sub(inline, path.read_text())
+
+
+def slider_number(name, value, integer=False):
+    """value as a float (an int for an integer slider), or a TraitError naming the slider: a bool, a non-number
+    or NaN is no slider value, and a fraction no integer slider's."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TraitError(f"slider {name!r} needs a number, not {value!r} ({type(value).__name__})")
     if math.isnan(value):
         raise TraitError(f"slider {name!r} needs a number, not NaN")
+    if integer and math.isfinite(value):
+        if value != int(value):
+            raise TraitError(f"slider {name!r} needs a whole number, not {value!r}")
+        return int(value)
     return float(value)
 
 
+def is_integer(setting):
+    """Is this setting (a gatelab.dynamics.Setting) an integer slider's: range, step and start all ints?"""
+    return all(isinstance(v, int) for v in (setting.lo, setting.hi, setting.step, setting.value))
+
+
 class SliderValue(Float):
-    """A slider's value: a real number, clamped to the slider's range as ipywidgets does; NaN refused."""
+    """A slider's value: a real number (a whole one for an integer slider), clamped to the slider's range as
+    ipywidgets does; NaN refused."""
 
     def validate(self, obj, value):
         lo, hi = obj._ranges[self.name]
-        return min(max(slider_number(self.name, value), lo), hi)
+        integer = is_integer(obj.SETTINGS[self.name])
+        return min(max(slider_number(self.name, value, integer), lo), hi)
 
 
 class Slider:
@@ -75,12 +96,14 @@ class Slider:
 class FrontEndExplorer(anywidget.AnyWidget):
     """The base of every explorer drawn in the browser. Subclass front_end_explorer(settings), not this.
 
-    _settings (synced) tells the view each slider's name, label, description, range and step.
+    _settings (synced) tells the view each slider's name, label, description, range and step; _constants
+    (synced) holds what constants() returns, the fixed data the view computes from.
     """
 
     SETTINGS = {}  # name -> gatelab.dynamics.Setting
     _css = CSS
     _settings = List().tag(sync=True)
+    _constants = Dict().tag(sync=True)
 
     def __init__(self, **start):
         """start: a start value per slider name (the rest start at their setting's value). A start value
@@ -91,19 +114,23 @@ class FrontEndExplorer(anywidget.AnyWidget):
         values = {name: s.value for name, s in self.SETTINGS.items()} | start
         self._ranges = {}
         for name, s in self.SETTINGS.items():
-            value = slider_number(name, values[name])
+            value = slider_number(name, values[name], is_integer(s))
             self._ranges[name] = (min(s.lo, value), max(s.hi, value)) if math.isfinite(value) else (s.lo, s.hi)
         settings = [
             {"name": n, "label": s.label, "about": s.about, "min": lo, "max": hi, "step": s.step}
             for (n, s), (lo, hi) in zip(self.SETTINGS.items(), self._ranges.values(), strict=True)
         ]
-        super().__init__(_settings=settings, **values)
+        super().__init__(_settings=settings, _constants=self.constants(), **values)
         self.add_class("gl-explorer")  # browser tests find every explorer by this
         self.sliders = {d["name"]: Slider(self, d["name"], d["min"], d["max"], d["step"], d["label"]) for d in settings}
 
     def values(self):
         """The sliders' current values by name."""
         return {name: getattr(self, name) for name in self.SETTINGS}
+
+    def constants(self):
+        """The fixed data the view computes from, as JSON-able values by name (none by default)."""
+        return {}
 
     def numbers(self):
         """Every number the view shows for the current values, from gatelab.dynamics (the reference)."""
@@ -119,7 +146,7 @@ class FrontEndExplorer(anywidget.AnyWidget):
         """This explorer as HTML that runs with no kernel and loads nothing: a <div>, the CSS, and a module
         script that imports the explorer's module (inlined, through a Blob URL) and renders it with a small
         stand-in for the widget's model, seeded with the current state."""
-        state = {"_settings": self._settings} | self.values()
+        state = {"_settings": self._settings, "_constants": self._constants} | self.values()
         element = f"gl-{uuid.uuid4().hex}"
         return (
             f'<figure class="gl-standalone" style="margin:0"><div id="{element}"></div>'

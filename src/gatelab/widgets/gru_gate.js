@@ -2,18 +2,9 @@
 // its synced state: one number per slider, and _settings, each slider's label, range and step).
 // gatelab.dynamics.gru_gate_step computes the same numbers in Python; a browser test compares the two.
 import { COLOR, TEXT_COLOR, barPanel, gatePanel, mount } from "./explorer.js";
+import { preActivation, sigmoid } from "./cell.js";
 
 // --- The math: one GRU unit's update gate and the memory it makes, in the course's notation --------------
-
-/** σ(a), without overflow for large |a| (as gatelab.dynamics.sigmoid). */
-export function sigmoid(a) {
-  return a >= 0 ? 1 / (1 + Math.exp(-a)) : Math.exp(a) / (1 + Math.exp(a));
-}
-
-/** A one-unit gate's pre-activation a = W_z·[h_prev, x_t] + b_z, written w_x·x_t + w_h·h_prev + b. */
-export function preActivation(w_x, w_h, b, x, h_prev) {
-  return w_x * x + w_h * h_prev + b;
-}
 
 /** Every number the explorer shows, named as gatelab.dynamics.gru_gate_step names them. */
 export function gruGateStep(s) {
