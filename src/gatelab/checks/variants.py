@@ -48,14 +48,20 @@ def mistakes(params, n_x):
     always_open = (torch.zeros_like(W_f), torch.full_like(b_f, 1e4))  # sigmoid(1e4) = 1
     swapped = {**params, "W_f": -W_f, "b_f": -b_f}
     return [
-        ("you used i = f; the coupled input gate is i = 1 − f (it writes what the forget gate erases)",
-         as_lstm(params, (W_f, b_f))),
-        ("you used i = 1 (c_next = f ⊙ c_prev + c_tilde); couple the gates: i = 1 − f",
-         as_lstm(params, always_open)),
-        ("you swapped the roles: f = sigmoid(W_f [h_prev, x_t] + b_f) multiplies c_prev, and i = 1 − f multiplies "
-         "c_tilde", as_lstm(swapped, (W_f, b_f))),
-        ("you concatenated [x_t, h_prev]; the course's order is [h_prev, x_t] (cat([h_prev, x_t], dim=1))",
-         as_lstm(x_first(params, n_x))),
+        (
+            "you used i = f; the coupled input gate is i = 1 − f (it writes what the forget gate erases)",
+            as_lstm(params, (W_f, b_f)),
+        ),
+        ("you used i = 1 (c_next = f ⊙ c_prev + c_tilde); couple the gates: i = 1 − f", as_lstm(params, always_open)),
+        (
+            "you swapped the roles: f = sigmoid(W_f [h_prev, x_t] + b_f) multiplies c_prev, and i = 1 − f multiplies "
+            "c_tilde",
+            as_lstm(swapped, (W_f, b_f)),
+        ),
+        (
+            "you concatenated [x_t, h_prev]; the course's order is [h_prev, x_t] (cat([h_prev, x_t], dim=1))",
+            as_lstm(x_first(params, n_x)),
+        ),
     ]
 
 
@@ -142,13 +148,12 @@ def _read_prediction(prediction):
     if not isinstance(prediction, dict):
         raise CheckFailed(f"prediction should be a dict with keys {list(PREDICTION_KEYS)}, got {describe(prediction)}")
     if sorted(map(str, prediction)) != sorted(PREDICTION_KEYS):
-        raise CheckFailed(f"prediction should have exactly the keys {list(PREDICTION_KEYS)}; it has "
-                          f"{sorted(map(str, prediction))}")
+        raise CheckFailed(
+            f"prediction should have exactly the keys {list(PREDICTION_KEYS)}; it has {sorted(map(str, prediction))}"
+        )
     names, beats = prediction["learns"], prediction["bias_1_beats_bias_0"]
     if isinstance(names, str) or not isinstance(names, (list, tuple, set, frozenset)):
-        raise CheckFailed(
-            f"prediction['learns'] should be a list of variant names, got {describe(names)}"
-        )
+        raise CheckFailed(f"prediction['learns'] should be a list of variant names, got {describe(names)}")
     unknown = sorted(str(n) for n in names if n not in experiments.VARIANTS)
     if unknown:
         raise CheckFailed(f"unknown variant name(s) {unknown}; the names are {', '.join(experiments.VARIANTS)}")
@@ -172,6 +177,9 @@ def prediction_matches_results(prediction, results=None):
         verdict = "lower" if actual["bias_1_beats_bias_0"] else "not lower"
         wrong.append(f"bias_1_beats_bias_0: you predicted {beats}; with b_f = 1 the mean MSE at T = {lag} is {verdict}")
     if wrong:
-        raise CheckFailed("the runs disagree with your prediction:\n" + "\n".join(wrong)
-                          + "\n(look at the table above, then write down what it shows)")
+        raise CheckFailed(
+            "the runs disagree with your prediction:\n"
+            + "\n".join(wrong)
+            + "\n(look at the table above, then write down what it shows)"
+        )
     passed(f"your prediction matches the runs: at T = {lag}, {len(names)} of the models learn the task, as you said")
