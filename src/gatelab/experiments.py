@@ -51,10 +51,7 @@ VARIANTS = {
     "lstm": {"kind": "lstm", "forget_bias": 1.0, "label": "LSTM, b_f = 1 at start (Jozefowicz et al. 2015)"},
     "lstm_bias0": {"kind": "lstm", "forget_bias": 0.0, "label": "LSTM, b_f = 0 at start"},
     "lstm_swap_fi": {
-        "kind": "lstm",
-        "forget_bias": 1.0,
-        "swap_fi": True,
-        "label": "LSTM, b_f = 1, W_f <-> W_i at start",
+        "kind": "lstm", "forget_bias": 1.0, "swap_fi": True, "label": "LSTM, b_f = 1, W_f <-> W_i at start"
     },
     "no_forget": {"kind": "lstm", "fixed": {"f": 1.0}, "label": "no forget gate, f = 1 (the 1997 LSTM)"},
     "no_input": {"kind": "lstm", "forget_bias": 1.0, "fixed": {"i": 1.0}, "label": "no input gate, i = 1"},
@@ -120,29 +117,17 @@ def run_grid(rows=GRID, jobs=1, echo=print):
     with ProcessPoolExecutor(jobs) as pool:
         for k, result in enumerate(pool.map(_run_row, rows), 1):
             results.append(result)
-            echo(
-                f"[{k}/{len(rows)}] {result['variant']:>12} T={result['lag']:<3} seed {result['seed']}: "
-                f"mse {result['mse']:.4f}, solved {result['solved']:.2f}  ({result['seconds']:.1f} s)"
-            )
+            echo(f"[{k}/{len(rows)}] {result['variant']:>12} T={result['lag']:<3} seed {result['seed']}: "
+                 f"mse {result['mse']:.4f}, solved {result['solved']:.2f}  ({result['seconds']:.1f} s)")
     return {"config": config(), "seconds": round(time.perf_counter() - start, 1), "jobs": jobs, "rows": results}
 
 
 def config():
     """The settings a cache was made with: a cache made with others is stale."""
     return {
-        "n_h": N_H,
-        "batch": BATCH,
-        "steps": STEPS,
-        "lr": LR,
-        "clip": CLIP,
-        "lags": list(LAGS),
-        "prediction_lag": PREDICTION_LAG,
-        "seeds": list(SEEDS),
-        "swap_seeds": list(SWAP_SEEDS),
-        "data_seed": DATA_SEED,
-        "variants": list(VARIANTS),
-        "curve_every": CURVE_EVERY,
-        "torch": torch.__version__,
+        "n_h": N_H, "batch": BATCH, "steps": STEPS, "lr": LR, "clip": CLIP, "lags": list(LAGS),
+        "prediction_lag": PREDICTION_LAG, "seeds": list(SEEDS), "swap_seeds": list(SWAP_SEEDS),
+        "data_seed": DATA_SEED, "variants": list(VARIANTS), "curve_every": CURVE_EVERY, "torch": torch.__version__,
     }
 
 
@@ -171,9 +156,8 @@ def swap_study(results):
     """{variant: [(seed, escape step or None, share solved)]} for the LSTM with and without W_f <-> W_i at the
     longest lag, over SWAP_SEEDS."""
     return {
-        variant: [
-            (r["seed"], escape_step(r["curve"]), r["solved"]) for r in rows_of(results, variant, max(LAGS), SWAP_SEEDS)
-        ]
+        variant: [(r["seed"], escape_step(r["curve"]), r["solved"])
+                  for r in rows_of(results, variant, max(LAGS), SWAP_SEEDS)]
         for variant in ("lstm", "lstm_swap_fi")
     }
 

@@ -150,6 +150,7 @@ def saturation(fractions):
     return fig
 
 
+
 # --- lesson 07: why gates specialize ---
 
 
@@ -160,12 +161,8 @@ def adding_lags(summary, labels, baseline):
         lags = sorted(by_lag)
         ax.plot(lags, [by_lag[lag]["mse"] for lag in lags], "o-", label=labels.get(name, name))
     ax.axhline(baseline, color="gray", ls="--", lw=1, label="always 0.5")
-    ax.set(
-        xlabel="minimal sequence length T",
-        ylabel="held-out MSE (mean over seeds)",
-        yscale="log",
-        title="The adding problem as the lag grows",
-    )
+    ax.set(xlabel="minimal sequence length T", ylabel="held-out MSE (mean over seeds)", yscale="log",
+           title="The adding problem as the lag grows")
     ax.set_xticks(sorted({lag for by_lag in summary.values() for lag in by_lag}))
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
