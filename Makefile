@@ -4,7 +4,7 @@
 include lab.mk
 JOBS ?= 2
 
-.PHONY: setup-dev test lint bench release student-copy grade bench-grading hub-env bench-hub clean
+.PHONY: setup-dev test lint bench export release student-copy grade bench-grading hub-env bench-hub clean
 
 setup-dev: $(VENV)/.installed-dev
 
@@ -17,16 +17,27 @@ PROXY := deploy/node_modules/.package-lock.json
 $(PROXY): deploy/package.json deploy/package-lock.json
 	npm ci --silent --no-audit --no-fund --prefix deploy
 
+# axe-core (npm), which the browser tests run on each page they check for accessibility.
+AXE := tests/a11y/node_modules/.package-lock.json
+$(AXE): tests/a11y/package.json tests/a11y/package-lock.json
+	npm ci --silent --no-audit --no-fund --prefix tests/a11y
+
 ## test: set up, lint, and run the whole test suite (what CI runs)
-test: setup-dev $(PROXY) lint
+test: setup-dev $(PROXY) $(AXE) lint
 	$(BIN)/python -m pytest -n $(JOBS) --durations=15 $(PYTEST_ARGS)
 
 lint: setup-dev
 	$(BIN)/ruff check src tests solutions autograde bench deploy nbgrader_config.py
 
 ## bench: measure the course against COURSE.md §7's budgets; prints and writes bench/results.md
+## (python -m bench.bench --browser: the explorers' key press to pixels alone, bench/results-browser.md)
 bench: setup-dev
 	$(BIN)/python -m bench.bench
+
+## export: NB=<notebook> as one page that needs no Jupyter and no network, its explorers live (OUT=page.html)
+export: setup
+	@test -n "$(NB)" || (echo "usage: make export NB=lessons/04-lstm-forward/04-lstm-forward.ipynb [OUT=page.html]"; exit 2)
+	$(BIN)/python -m autograde.export $(NB) $(if $(OUT),--out $(OUT))
 
 ## release: regenerate lessons/ from solutions/ with nbgrader
 release: setup

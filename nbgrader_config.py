@@ -30,7 +30,7 @@ if os.path.exists(os.path.join(here, "autograde", "exchange.py")):
     c.ExchangeFactory.collect = "autograde.exchange.OwnerCheckedCollect"
 
 # Feedback a learner can read anywhere, offline (autograde/feedback.py): figures from assets/ embedded (their
-# links are relative to the released lesson's folder), math as MathML, each explorer as a still, no MathJax
+# links are relative to the released lesson's folder), math as MathML, each explorer live, no MathJax
 # from a CDN. autograde/grade.py's feedback runs these too. A folder without that file keeps nbgrader's.
 if os.path.exists(os.path.join(here, "autograde", "feedback.py")):
     c.GenerateFeedback.exporter_class = "autograde.feedback.OfflineHTMLExporter"
@@ -39,7 +39,7 @@ if os.path.exists(os.path.join(here, "autograde", "feedback.py")):
         "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
         "autograde.feedback.EmbedFigures",
         "autograde.feedback.MathToMathML",
-        "autograde.feedback.WidgetStills",
+        "autograde.feedback.LiveExplorers",
     ]
     c.EmbedFigures.lesson_dirs = [os.path.join(here, c.CourseDirectory.release_directory, "{assignment}")]
     c.EmbedFigures.figure_dirs = [os.path.join(here, "assets")]

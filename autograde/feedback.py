@@ -4,9 +4,8 @@ nbgrader_config.py adds three steps to `nbgrader generate_feedback` (which autog
 - EmbedFigures: the figures markdown links from the course's assets/ become data URIs (embed_figures);
 - MathToMathML: the LaTeX in markdown becomes MathML, which browsers typeset themselves
   (markdown_math_to_mathml, latex_to_mathml);
-- WidgetStills: a widget's view gives way to the HTML its display carries: an explorer drawn in the browser is
-  the same explorer, live on the page (gatelab.widgets.front), one drawn in the kernel a still of its figure
-  (gatelab.widgets.live.Explorer);
+- LiveExplorers: a widget's view gives way to the HTML its display carries: each explorer is the same explorer,
+  live on the page (gatelab.widgets.front), at the values the notebook's saved widget state holds, if any;
 and has the pages written by OfflineHTMLExporter, nbconvert's HTMLExporter without the MathJax script its
 template loads from a CDN. embed_figures, latex_to_mathml and markdown_math_to_mathml are plain functions
 of text, for any page made from the lessons.
@@ -25,7 +24,10 @@ from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, List, Unicode, default
 
+from gatelab.widgets.front import explorer_from_state
+
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 WIDGET_NOTE = "(An interactive widget: it is live in the notebook.)"
 IMAGE_TYPES = {
     ".svg": "image/svg+xml",
@@ -304,23 +306,31 @@ class MathToMathML(Preprocessor):
         return cell, resources
 
 
-class WidgetStills(Preprocessor):
-    """Widget outputs show what else their display carries, not an empty view: an explorer drawn in the browser
-    runs live on the page (its module and state are inline), one drawn in the kernel shows a still.
+class LiveExplorers(Preprocessor):
+    """Widget outputs show what else their display carries, not an empty view: an explorer runs live on the page
+    (its module and state inline, gatelab.widgets.front). Where the notebook was saved with its widget state
+    (JupyterLab's "Save Jupyter widget state", nbclient's execution), each explorer starts at the values saved.
 
-    The notebook's saved widget state goes too: nothing on the page could use it.
+    The notebook's saved widget state goes then: nothing on the page needs it.
     """
 
     enabled = Bool(True).tag(config=True)
 
     def preprocess(self, nb, resources):
-        nb.metadata.pop("widgets", None)
+        saved = nb.metadata.pop("widgets", {}).get(WIDGET_STATE, {})
+        self._saved = {model_id: model.get("state", {}) for model_id, model in saved.get("state", {}).items()}
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
         for output in cell.get("outputs", []):
             data = output.get("data", {})
-            if data.pop(WIDGET_VIEW, None) is not None and set(data) <= {"text/plain"}:
+            view = data.pop(WIDGET_VIEW, None)
+            if view is None:
+                continue
+            explorer = explorer_from_state(self._saved.get(view.get("model_id"), {}))
+            if explorer is not None:
+                data["text/html"] = explorer.standalone_html()
+            elif set(data) <= {"text/plain"}:
                 data["text/plain"] = WIDGET_NOTE  # not the widget's repr
         return cell, resources
 

@@ -17,6 +17,7 @@ SHIPPED = [
     "src",
     "assets",
     "jupyter-config",
+    "jupyter-lab-settings",
     "pyproject.toml",
     "requirements-torch.txt",
     "requirements.txt",

@@ -1,8 +1,8 @@
 """Measure the course against its budgets (COURSE.md §7): `make bench` prints this and writes bench/results.md.
 
-Figures are reported, never asserted: lesson execution times, the in-kernel update latency of every widget drawn
-in the kernel, every explorer's key press to new pixels in Chromium inside JupyterLab (beside a bare page's, the
-floor of the method), autograding time over plain execution time.
+Figures are reported, never asserted: lesson execution times, every explorer's key press to new pixels in Chromium
+inside JupyterLab (beside a bare page's, the floor of the method, and a kernel round trip's, the way explorers drew
+before they drew in the browser), autograding time over plain execution time.
 """
 
 import math
@@ -16,7 +16,6 @@ from autograde.release import release
 from tests import browser
 from tests.course import ROOT, SOLUTION_NOTEBOOKS, execute, make_course, nbgrader, read, submission, submit
 
-MOVES = 20  # slider moves per slider, in the kernel
 BROWSER_MOVES = 50  # key presses per explorer (at least), in the browser
 
 
@@ -31,40 +30,6 @@ def lesson_times():
     return {path.stem: execute(path)[1] for path in SOLUTION_NOTEBOOKS}
 
 
-def explorers():
-    """{name: factory} of every widget in gatelab.widgets drawn in the kernel (it builds a live.Explorer)."""
-    import gatelab.widgets as w
-
-    factories = {name: getattr(w, name) for name in w.__all__ if name[0].islower() and name != "slider"}
-    return {name: factory for name, factory in factories.items() if isinstance(factory(), w.Explorer)}
-
-
-def slider_values(slider, n):
-    """n values sweeping the slider back and forth across its range, one step apart."""
-    values, value, step = [], slider.value, slider.step
-    for _ in range(n):
-        if value + step > slider.max:
-            step = -abs(step)
-        elif value + step < slider.min:
-            step = abs(step)
-        value += step
-        values.append(value)
-    return values
-
-
-def kernel_latencies():
-    """{widget: [ms per update]}: recompute, redraw and PNG encoding, as measured by the Explorer."""
-    results = {}
-    for name, factory in explorers().items():
-        explorer, ms = factory(), []
-        for slider in explorer.sliders.values():
-            for value in slider_values(slider, MOVES):
-                slider.value = value
-                ms.append(explorer.last_update_ms)
-        results[name] = ms
-    return results
-
-
 # The floor (NOTES.md): a bare page where a range input moves an SVG dot, no Jupyter, measured the same way.
 BARE_PAGE = """<!doctype html><div class="gl-explorer"><input type="range" min="0" max="100" value="50">
 <svg class="gl-bare" width="320" height="40"><circle r="8" cx="160" cy="20"/></svg></div><script>
@@ -74,15 +39,40 @@ input.addEventListener("input", () => {
   svg.dataset.computed = input.value;
 });
 </script>"""
-# An explorer's name: the class of the explorer drawn in the browser (gl-lstm-gate), or of the PNG of one drawn in
-# the kernel (gl-gru-gate-figure).
+# The baseline: the way the explorers drew before they drew in the browser. An ipywidgets slider whose callback,
+# in the kernel, draws a figure of an explorer's size (a line that follows the value) and sends it as a PNG to
+# an Image widget: each move is a kernel round trip.
+ROUND_TRIP = """import io
+import ipywidgets as w
+from PIL import Image, ImageDraw
+
+slider = w.FloatSlider(value=0.0, min=-5.0, max=5.0, step=0.1, description="b", continuous_update=True)
+image = w.Image(format="png", width=720, height=270)
+image.add_class("gl-round-trip")
+
+
+def send(change=None):
+    figure = Image.new("RGB", (720, 270), "white")
+    x = 360 + 70 * slider.value
+    ImageDraw.Draw(figure).line([(x, 20), (x, 250)], fill=(0, 114, 178), width=3)
+    out = io.BytesIO()
+    figure.save(out, format="png", compress_level=1)
+    image.value = out.getvalue()
+
+
+slider.observe(send, names="value")
+send()
+box = w.VBox([slider, image])
+box.add_class("gl-explorer")
+box"""
+# An explorer's name: the class of the explorer (gl-lstm-gate), or of the baseline's image (gl-round-trip).
 EXPLORER_NAME = """(explorer) => [...explorer.classList, ...explorer.querySelector("img")?.classList ?? []]
     .find((c) => c.startsWith("gl-") && c !== "gl-explorer")"""
 
 
 def key_presses(page, explorer):
-    """[ms from key press to the frame after the figure changed] for >= BROWSER_MOVES arrow presses on the
-    explorer's sliders (ipywidgets' handles or range inputs), sweeping each slider back and forth."""
+    """[(painted, next frame) ms from key press, tests.browser.key_to_frame] for >= BROWSER_MOVES arrow presses on
+    the explorer's sliders (ipywidgets' handles or range inputs), sweeping each slider back and forth."""
     handles = explorer.locator(".noUi-handle").all()
     sliders = handles or explorer.locator("input[type=range]").all()
     ms = []
@@ -96,9 +86,32 @@ def key_presses(page, explorer):
     return ms
 
 
+def round_trip_notebook(course):
+    """A notebook in course showing ROUND_TRIP; returns its path relative to course."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(ROUND_TRIP)]
+    nbformat.write(nb, course / "round-trip.ipynb")
+    return "round-trip.ipynb"
+
+
+def explorers_on(page, url, notebook, workspace):
+    """Open notebook in JupyterLab, Run All; yields (name, explorer) for each explorer shown, scrolled to."""
+    # A workspace per notebook: no hidden tab of an earlier notebook (with its explorers) is restored.
+    browser.open_notebook(page, url, notebook, workspace=workspace)
+    browser.run_all(page)
+    explorers = page.locator(".gl-explorer")
+    explorers.first.wait_for(timeout=30_000)
+    for explorer in explorers.all():
+        explorer.scroll_into_view_if_needed()
+        yield explorer.evaluate(EXPLORER_NAME), explorer
+    browser.close_sessions(url)
+
+
 def browser_latencies(folder):
-    """{explorer: [ms from key press to new pixels]} in Chromium: a bare page, then every explorer of every widget
-    notebook inside JupyterLab."""
+    """{what: [(painted, next frame) ms from key press]} in Chromium: a bare page, every explorer of every lesson
+    inside JupyterLab, and the kernel round trip (ROUND_TRIP) in the same JupyterLab."""
     from playwright.sync_api import sync_playwright
 
     course = browser.course_copy(folder / "course")
@@ -109,19 +122,11 @@ def browser_latencies(folder):
         page.set_content(BARE_PAGE)
         results["bare page, a range input moving an SVG dot (the floor)"] = key_presses(page, page.locator("div"))
         for path in SOLUTION_NOTEBOOKS:
-            if "gl.widgets." not in path.read_text():
-                continue
-            # A workspace per notebook: no hidden tab of an earlier notebook (with its explorers) is restored.
-            browser.open_notebook(page, url, path.relative_to(ROOT), workspace=path.stem)
-            browser.run_all(page)
-            explorers = page.locator(".gl-explorer")
-            explorers.first.wait_for(timeout=30_000)
-            for explorer in explorers.all():
-                explorer.scroll_into_view_if_needed()
-                name = explorer.evaluate(EXPLORER_NAME)
-                drawn = "browser" if explorer.locator("svg.gl-figure").count() else "kernel"
-                results[f"{path.stem}: {name} (drawn in the {drawn})"] = key_presses(page, explorer)
-            browser.close_sessions(url)
+            if "gl.widgets." in path.read_text():
+                for name, explorer in explorers_on(page, url, path.relative_to(ROOT), path.stem):
+                    results[f"{path.stem}: {name}"] = key_presses(page, explorer)
+        for _, explorer in explorers_on(page, url, round_trip_notebook(course), "round-trip"):
+            results["baseline: a kernel round trip (slider → kernel → same-size PNG)"] = key_presses(page, explorer)
         chromium.close()
     return results
 
@@ -170,28 +175,34 @@ def training_demos():
     return lines
 
 
-def report():
-    lines = ["# Gates benchmark", "", f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, 2-core CPU", ""]
-    executed = lesson_times()
-    lines += ["## Lessons, executed top to bottom (budget 60 s each, 300 s in all)", ""]
-    lines += [f"- {name}: {s:.1f} s" for name, s in executed.items()] + [
-        f"- whole course: {sum(executed.values()):.1f} s",
+def browser_section(folder):
+    """The browser's lines of the report (BROWSER_MOVES key presses per explorer, in folder)."""
+    if not browser.CHROMIUM.exists():
+        return ["## Browser: skipped (no Debian chromium)"]
+    lines = [
+        "## Browser, inside JupyterLab: ms from key press to the frame that shows the figure changed (painted), and "
+        "to the start of the frame after it (next frame, an upper bound): median / p95 (budget 16 / 33 ms)",
         "",
+        "| explorer | painted | next frame | moves |",
+        "|---|---|---|---|",
     ]
-    lines += ["## Widgets drawn in the kernel, ms per slider move in the kernel: median / p95", ""]
-    lines += [f"- {name}: {stats(ms)}  ({len(ms)} moves)" for name, ms in kernel_latencies().items()] + [""]
+    for name, ms in browser_latencies(folder).items():
+        painted, following = zip(*ms, strict=True)
+        lines.append(f"| {name} | {stats(painted)} | {stats(following)} | {len(ms)} |")
+    return lines
+
+
+def report(only_browser=False):
+    lines = ["# Gates benchmark", "", f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, 2-core CPU", ""]
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        if browser.CHROMIUM.exists():
-            lines += [
-                "## Browser, ms from key press to the frame after the figure changed (double requestAnimationFrame), "
-                "inside JupyterLab: median / p95 (budget 16 / 33 ms)",
-                "",
-            ]
-            lines += [f"- {name}: {stats(ms)}  ({len(ms)} moves)" for name, ms in browser_latencies(tmp).items()]
-        else:
-            lines += ["## Browser: skipped (no Debian chromium)"]
-        graded = autograde_times(tmp)
+        if only_browser:
+            return "\n".join(lines + browser_section(Path(tmp))) + "\n"
+        executed = lesson_times()
+        lines += ["## Lessons, executed top to bottom (budget 60 s each, 300 s in all)", ""]
+        lines += [f"- {name}: {s:.1f} s" for name, s in executed.items()]
+        lines += [f"- whole course: {sum(executed.values()):.1f} s", ""]
+        lines += browser_section(Path(tmp))
+        graded = autograde_times(Path(tmp))
     lines += ["", "## Autograding one solved submission / executing it (budget 1.3x)", ""]
     for notebook in SOLUTION_NOTEBOOKS:
         name, plain = notebook.parent.name, executed[notebook.stem]
@@ -201,7 +212,10 @@ def report():
 
 
 if __name__ == "__main__":
-    text = report()
+    # python -m bench.bench [OUT.md] [--browser]: --browser measures the explorers' latency alone.
+    only_browser = "--browser" in sys.argv
+    text = report(only_browser)
     print(text)
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "bench" / "results.md"
-    out.write_text(text)
+    paths = [a for a in sys.argv[1:] if a != "--browser"]
+    default = "results-browser.md" if only_browser else "results.md"
+    (Path(paths[0]) if paths else ROOT / "bench" / default).write_text(text)

@@ -133,29 +133,7 @@ def error_outputs(page):
     return page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').all_inner_texts()
 
 
-def slider_label(handle):
-    """The description of the slider a handle belongs to."""
-    slider = handle.locator("xpath=ancestor::div[contains(@class, 'widget-slider')][1]")
-    return slider.locator(".widget-label").first.inner_text()
-
-
-def move_slider(page, explorer, handle):
-    """Press an arrow key on a slider's handle; wait until the explorer's figure is redrawn; return the ms taken."""
-    figure = explorer.locator("img").first.element_handle()
-    before = figure.get_attribute("src")
-    at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
-    handle.focus()
-    start = time.perf_counter()
-    page.keyboard.press("ArrowLeft" if at_max else "ArrowRight")
-    try:
-        page.wait_for_function("([img, src]) => img.src !== src && img.complete", arg=[figure, before], timeout=10_000)
-    except TimeoutError as error:
-        now = handle.get_attribute("aria-valuenow")
-        raise AssertionError(f"slider {slider_label(handle)!r} (now {now}) did not redraw its figure") from error
-    return 1000 * (time.perf_counter() - start)
-
-
-# -- explorers drawn in the browser (gatelab.widgets.front) ------------------------------------------------
+# -- the explorers (gatelab.widgets.front) --------------------------------------------------------------------
 # Their figure is an SVG whose data-computed attribute holds the numbers the page computed (JSON) and
 # data-settings the slider values it computed them from; their sliders are native range inputs.
 FIGURE = "svg.gl-figure"
@@ -165,6 +143,22 @@ def computed(explorer):
     """(settings, numbers) the explorer's page last computed, as the module wrote them on its figure."""
     figure = explorer.locator(FIGURE)
     return json.loads(figure.get_attribute("data-settings")), json.loads(figure.get_attribute("data-computed"))
+
+
+def difference(page, reference, where="numbers"):
+    """The largest |page − reference| over the numbers of two nested structures (dicts, lists) of one shape; what
+    is not a number (words, a verdict) must be equal."""
+    if isinstance(reference, dict):
+        assert isinstance(page, dict) and page.keys() == reference.keys(), f"{where}: {list(page)} ≠ {list(reference)}"
+        return max((difference(page[k], reference[k], f"{where}.{k}") for k in reference), default=0.0)
+    if isinstance(reference, list | tuple):
+        assert isinstance(page, list) and len(page) == len(reference), f"{where}: {page} ≠ {reference}"
+        pairs = enumerate(zip(page, reference, strict=True))
+        return max((difference(p, r, f"{where}[{k}]") for k, (p, r) in pairs), default=0.0)
+    if isinstance(reference, bool | str) or reference is None:
+        assert page == reference, f"{where}: the page has {page!r}, gatelab.dynamics {reference!r}"
+        return 0.0
+    return abs(page - reference)
 
 
 def move_range(page, explorer, slider, key=None):
@@ -183,9 +177,12 @@ def move_range(page, explorer, slider, key=None):
     return 1000 * (time.perf_counter() - start)
 
 
-# Measured in the page (NOTES.md): from the keydown event to the frame after the one where the figure changed
-# (two requestAnimationFrame callbacks: the change is surely painted). The figure is an explorer's SVG (its
-# numbers change), or the PNG an explorer drawn in the kernel sends (its src changes; timed once decoded).
+# Measured in the page (NOTES.md), from the keydown event to the figure's change on screen, two ways:
+# - "painted": a task queued from the first requestAnimationFrame after the figure changed runs once that frame's
+#   style, layout and paint are done and handed to the compositor (the frame that shows the change);
+# - "next frame": the second requestAnimationFrame, the start of the frame after that one: an upper bound, which
+#   adds the wait for the next display frame.
+# The figure is an explorer's SVG (its numbers change), or an <img> whose src changes (timed once decoded).
 FRAME_PROBE = """(explorer) => {
     const figure = explorer.querySelector("svg.gl-figure, svg.gl-bare, img");
     let keydown;
@@ -193,8 +190,11 @@ FRAME_PROBE = """(explorer) => {
     window.glFrame = new Promise((resolve) => {
         const observer = new MutationObserver(() => {
             observer.disconnect();
-            const done = () => resolve(performance.now() - keydown);
-            const frames = () => requestAnimationFrame(() => requestAnimationFrame(done));
+            const since = (resolve) => () => resolve(performance.now() - keydown);
+            const frames = () => requestAnimationFrame(() => resolve(Promise.all([
+                new Promise((painted) => setTimeout(since(painted), 0)),
+                new Promise((next) => requestAnimationFrame(since(next))),
+            ])));
             figure.tagName === "IMG" ? figure.decode().then(frames, frames) : frames();
         });
         observer.observe(figure, { attributes: true, attributeFilter: ["src", "data-computed"] });
@@ -203,11 +203,34 @@ FRAME_PROBE = """(explorer) => {
 
 
 def key_to_frame(page, explorer, control, key):
-    """ms from pressing key on control (focused first) to the frame after the explorer's figure changed."""
+    """(painted, next frame): ms from pressing key on control (focused first) to the frame showing the explorer's
+    figure changed, and to the start of the frame after it (FRAME_PROBE)."""
     control.focus()
     explorer.evaluate(FRAME_PROBE)
     page.keyboard.press(key)
-    return page.evaluate("() => window.glFrame")
+    return tuple(page.evaluate("() => window.glFrame"))
+
+
+# axe-core, from npm (tests/a11y: `make test` installs it), run on the course's own nodes of a page.
+AXE = ROOT / "tests" / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]  # WCAG 2.1 levels A and AA
+AXE_RUN = """async ([selector, tags]) => {
+    const found = await axe.run(document.querySelectorAll(selector), { runOnly: { type: "tag", values: tags } });
+    return { checked: found.passes.length + found.violations.length, violations: found.violations.map((v) => ({
+        id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5),
+    })) };
+}"""
+
+
+def axe_violations(page, selector):
+    """axe-core's WCAG 2.1 A/AA violations in the page's nodes matching selector: [{id, impact, help, nodes}]; the
+    number of rules it checked there is printed, so a scan that checked nothing shows."""
+    if not page.evaluate("() => typeof axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    found = page.evaluate(AXE_RUN, [selector, WCAG_AA])
+    print(f"axe-core on {selector}: {found['checked']} rules applied, {len(found['violations'])} violated")
+    assert found["checked"] > 0, f"axe-core found nothing to check in {selector}"
+    return found["violations"]
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):

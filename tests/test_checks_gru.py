@@ -9,7 +9,7 @@ import types
 import pytest
 import torch
 
-from gatelab import interop
+from gatelab import dynamics, interop
 from gatelab.checks import CheckFailed, ForbiddenCall
 from gatelab.checks import gru as checks
 
@@ -366,10 +366,9 @@ def test_backward_returning_a_tuple_is_described():
 
 
 def test_latch_solution_passes_and_the_widget_default_fails():
-    from gatelab.widgets.gates import GRU_SENTENCE_START
-
     checks.latch_solved(lambda: {"z_noun": 8.0, "b_z": -4.0, "h_number": 3.0})
-    fails(checks.latch_solved, lambda: dict(GRU_SENTENCE_START), match="not latched yet")
+    start = dynamics.start_values(dynamics.GRU_SENTENCE_SETTINGS)
+    fails(checks.latch_solved, lambda: start, match="not latched yet")
 
 
 def test_latch_settings_of_the_wrong_kind_are_described():

@@ -4,6 +4,7 @@ Expected values come from PyTorch: nn.GRUCell / nn.LSTMCell through gatelab.inte
 float64 through the unrolled cells.
 """
 
+import json
 import math
 
 import pytest
@@ -11,8 +12,9 @@ import torch
 import torch.nn.functional as F
 
 from gatelab import data, dynamics, interop
-from gatelab.widgets.gates import GRU_SENTENCE_START, LSTM_PUZZLE_START
 
+GRU_SENTENCE_START = dynamics.start_values(dynamics.GRU_SENTENCE_SETTINGS)
+LSTM_PUZZLE_START = dynamics.start_values(dynamics.LSTM_PUZZLE_SETTINGS)
 GRU_SOLUTION = {"z_noun": 8.0, "b_z": -4.0, "h_number": 3.0}
 LSTM_SOLUTION = {"b_f": 4.0, "i_noun": 8.0, "b_i": -4.0, "c_number": 3.0, "b_o": 2.0}
 
@@ -157,6 +159,58 @@ def test_lstm_memory_needs_an_open_output_gate():
     """Does a cell that remembers but a closed output gate fail, pointing at the output gate?"""
     solved, message = dynamics.lstm_memory_verdict(LSTM_SOLUTION | {"b_o": -6.0})
     assert not solved and "output gate" in message
+
+
+SENTENCE_EXPLORERS = [
+    (dynamics.GRU_SENTENCE_SETTINGS, dynamics.GRU_GATES, dynamics.gru_sentence_numbers, dynamics.gru_sentence_trace,
+     dynamics.gru_latch_verdict, GRU_SOLUTION),
+    (dynamics.LSTM_PUZZLE_SETTINGS, dynamics.LSTM_GATES, dynamics.lstm_puzzle_numbers, dynamics.lstm_sentence_trace,
+     dynamics.lstm_memory_verdict, LSTM_SOLUTION),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("explorer", SENTENCE_EXPLORERS, ids=["gru_sentence", "lstm_memory_puzzle"])
+def test_sentence_settings_are_the_cells_weights(explorer):
+    """Is each slider a weight or bias of the cell, −10 … 10 in steps of 0.1, labelled by its name (what a learner
+    copies), said in words, and starting where the old widgets started?"""
+    settings, gates, *_ = explorer
+    assert set(settings) <= set(dynamics.setting_names(gates))
+    for name, s in settings.items():
+        assert (s.lo, s.hi, s.step, s.label) == (-10.0, 10.0, 0.1, name)
+        assert all(isinstance(v, float) for v in (s.lo, s.hi, s.step, s.value))  # float sliders
+        assert s.about.startswith("the ") and ("bias" in s.about or "weight on" in s.about)
+    starts = {
+        dynamics.GRU_GATES: {"z_noun": 1.0, "z_verb": 1.0, "z_h": 0.0, "b_z": 0.0, "h_number": 1.0, "h_h": 0.0},
+        dynamics.LSTM_GATES: {"f_noun": 0.0, "f_verb": -2.0, "f_h": 0.0, "b_f": 0.0, "i_noun": 1.0, "i_h": 0.0,
+                              "b_i": 0.0, "c_number": 1.0, "b_o": 0.0},
+    }  # fmt: skip
+    assert dynamics.start_values(settings) == starts[gates]
+
+
+@pytest.mark.parametrize("explorer", SENTENCE_EXPLORERS, ids=["gru_sentence", "lstm_memory_puzzle"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sentence_numbers_are_the_traces_and_the_verdict(explorer, seed):
+    """Are a sentence explorer's numbers, per sentence, its series of the cell's trace (JSON-able floats), and the
+    verdict the verdict function's, at the start, at the solution and at random settings?"""
+    settings, gates, numbers, trace, verdict, solution = explorer
+    g = torch.Generator().manual_seed(seed)
+    random = {name: 20 * torch.rand(1, generator=g, dtype=torch.float64).item() - 10 for name in settings}
+    for values in (dynamics.start_values(settings), solution, random):
+        q = numbers(**values)
+        assert list(q) == [*dynamics.PUZZLE_PAIR, "verdict"] and json.loads(json.dumps(q)) == q
+        for name in dynamics.PUZZLE_PAIR:
+            t = trace(values, data.SENTENCES[name])
+            assert set(q[name]) < set(t) and all(q[name][k] == t[k].tolist() for k in q[name])
+        solved, message = verdict(values)
+        assert q["verdict"] == {"solved": solved, "message": message}
+    assert not numbers(**dynamics.start_values(settings))["verdict"]["solved"]
+    assert numbers(**solution)["verdict"]["solved"]
+
+
+def test_sentence_numbers_show_what_the_figures_draw():
+    """The GRU's: z, the candidate and h; the LSTM's: its forget and input gates, c and h."""
+    assert set(dynamics.gru_sentence_numbers()["cat"]) == {"z", "h_tilde", "h"}
+    assert set(dynamics.lstm_puzzle_numbers()["cats"]) == {"f", "i", "c", "h"}
 
 
 def torch_lstm_c(b_f, x, T, c0, through_h):

@@ -20,9 +20,11 @@ from playwright.sync_api import expect
 from gatelab import dynamics, widgets
 from gatelab.widgets.front import is_integer
 from tests.browser import (
+    axe_violations,
     close_sessions,
     computed,
     course_copy,
+    difference,
     lab_server,
     loopback_only,
     move_range,
@@ -64,6 +66,22 @@ EXPLORERS = [
         "lstm_gate_explorer", "lessons/04-lstm-forward/04-lstm-forward.ipynb", dynamics.LSTM_GATE_SETTINGS,
         dynamics.lstm_gate_step, "b_f", "f = 0.95: the memory is kept",
     ),
+    FrontEnd(
+        "gru_sentence", "lessons/02-gru-forward/02-gru-forward.ipynb", dynamics.GRU_SENTENCE_SETTINGS,
+        dynamics.gru_sentence_numbers, "b_z", "✘ The cat, which already ate, was full: h = +0.28 at ','",
+    ),
+    FrontEnd(
+        "lstm_memory_puzzle", "lessons/04-lstm-forward/04-lstm-forward.ipynb", dynamics.LSTM_PUZZLE_SETTINGS,
+        dynamics.lstm_puzzle_numbers, "b_f", "✘ The cat, which already ate, was full: c = +0.28 at ','",
+    ),
+    FrontEnd(
+        "vanishing_gradient", "lessons/01-why-gates/01-why-gates.ipynb", dynamics.VANISHING_SETTINGS,
+        dynamics.vanishing_numbers, "w", "|∂h_T/∂h_0| = 1.8e-10 at T = 40: vanished",
+    ),
+    FrontEnd(
+        "gradient_highway", "lessons/05-lstm-backward/05-lstm-backward.ipynb", dynamics.HIGHWAY_SETTINGS,
+        dynamics.highway_numbers, "b_f", "At T = 40: the LSTM's ∂c_T/∂c_0 along the cell = 4.1e-7 (vanished)",
+    ),
 ]  # fmt: skip
 TOLERANCE = 1e-9
 SETTINGS_COUNT = 50
@@ -94,21 +112,6 @@ def largest_difference(explorer, settings, numbers):
     """max |page − gatelab.dynamics| over every number the page computed for settings; what is not a number
     (a verdict's words, whether it is solved) must be equal."""
     return difference(numbers, explorer.step(**settings))
-
-
-def difference(page, reference, where="numbers"):
-    """The largest |page − reference| over the numbers of two nested structures (dicts, lists) of one shape."""
-    if isinstance(reference, dict):
-        assert isinstance(page, dict) and page.keys() == reference.keys(), f"{where}: {list(page)} ≠ {list(reference)}"
-        return max((difference(page[k], reference[k], f"{where}.{k}") for k in reference), default=0.0)
-    if isinstance(reference, list | tuple):
-        assert isinstance(page, list) and len(page) == len(reference), f"{where}: {page} ≠ {reference}"
-        pairs = enumerate(zip(page, reference, strict=True))
-        return max((difference(p, r, f"{where}[{k}]") for k, (p, r) in pairs), default=0.0)
-    if isinstance(reference, bool | str) or reference is None:
-        assert page == reference, f"{where}: the page has {page!r}, gatelab.dynamics {reference!r}"
-        return 0.0
-    return abs(page - reference)
 
 
 def random_settings(explorer, rng, on_the_steps):
@@ -265,3 +268,22 @@ def test_numbers_off_the_slider_steps_match_dynamics_with_no_kernel(offline, tmp
             worst = max(worst, largest_difference(front_end, settings, numbers))
     print(f"{front_end}, {SETTINGS_COUNT} settings with no kernel: largest |page − gatelab.dynamics| {worst:.3g}")
     assert worst <= TOLERANCE and errors == []
+
+
+def test_the_explorer_meets_wcag_2_1_aa_in_jupyterlab(in_lab):
+    """axe-core on the explorer's own nodes in its lesson, in JupyterLab: no WCAG 2.1 A or AA violation."""
+    page, errors, front_end = in_lab
+    page.locator(front_end.selector).first.scroll_into_view_if_needed()
+    assert axe_violations(page, front_end.selector) == []
+    assert errors == []
+
+
+@pytest.mark.parametrize("front_end", EXPLORERS, ids=str)
+def test_the_explorer_meets_wcag_2_1_aa_with_no_kernel(offline, tmp_path, front_end):
+    """axe-core on the explorer's text/html display (a page with no kernel): no WCAG 2.1 A or AA violation."""
+    page, errors, aborted = offline
+    with static_server(tmp_path) as url:
+        page.goto(f"{url}/{standalone_page(tmp_path, getattr(widgets, front_end.name)())}")
+        expect(page.locator(front_end.selector)).to_be_visible()
+        assert axe_violations(page, "figure.gl-standalone") == []
+    assert aborted == [] and errors == []

@@ -1,11 +1,10 @@
-"""Can a learner read the feedback anywhere: math typeset, figures embedded, explorers live or as stills, offline?
+"""Can a learner read the feedback anywhere: math typeset, figures embedded, explorers live, offline?
 
 autograde/feedback.py's steps one by one, then every lesson's page as `nbgrader generate_feedback` makes it
 (tests/test_feedback_browser.py opens the pages of a graded class in Chromium with the network blocked).
 """
 
 import base64
-import io
 import re
 from pathlib import Path
 from xml.etree import ElementTree
@@ -16,7 +15,6 @@ from bs4 import BeautifulSoup
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
 from nbgrader.converters import GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
-from PIL import Image
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
@@ -25,16 +23,15 @@ from autograde.feedback import (
     WIDGET_NOTE,
     WIDGET_VIEW,
     EmbedFigures,
+    LiveExplorers,
     MathToMathML,
     OfflineHTMLExporter,
-    WidgetStills,
     embed_figures,
     formulas,
     latex_to_mathml,
     markdown_math_to_mathml,
 )
 from gatelab.widgets.front import LIVE_CAPTION
-from gatelab.widgets.live import STILL_CAPTION
 from tests.course import ROOT, SOLUTION_NOTEBOOKS, read
 
 # What browsers draw (MathML Core, https://www.w3.org/TR/mathml-core/): elements and the attributes used here.
@@ -47,14 +44,15 @@ CORE_ATTRIBUTES = {
     "accent", "accentunder", "movablelimits", "largeop", "symmetric", "width", "height", "depth", "style",
     "linethickness", "rowspacing", "columnspacing",  # not drawn, harmless
 }  # fmt: skip
-# Explorers drawn in the kernel (a still on a page with no kernel) and in the browser (live there too).
+# Every explorer: live on a page with no kernel too.
 EXPLORERS = [
-    gl.widgets.vanishing_gradient,
+    gl.widgets.gru_gate_explorer,
+    gl.widgets.lstm_gate_explorer,
     gl.widgets.gru_sentence,
     gl.widgets.lstm_memory_puzzle,
+    gl.widgets.vanishing_gradient,
     gl.widgets.gradient_highway,
 ]
-FRONT_END_EXPLORERS = [gl.widgets.gru_gate_explorer, gl.widgets.lstm_gate_explorer]
 
 
 def lesson_equations(path):
@@ -198,22 +196,7 @@ def test_a_figure_from_the_web_becomes_a_link_and_data_uris_stay():
 
 
 @pytest.mark.parametrize("explorer", EXPLORERS, ids=lambda f: f.__name__)
-def test_every_explorer_displays_a_still_beside_its_live_view(explorer):
-    """Does the display carry the live view (JupyterLab) and a still with alt text and its caption?"""
-    bundle = explorer()._repr_mimebundle_()
-    assert WIDGET_VIEW in bundle
-    still = BeautifulSoup(bundle["text/html"], "html.parser")
-    image = still.find("img")
-    assert image["alt"].startswith("The explorer's figure at its starting position (")
-    png = base64.b64decode(image["src"].removeprefix("data:image/png;base64,"))
-    assert Image.open(io.BytesIO(png)).size == (int(image["width"]), int(image["height"]))
-    assert still.find("figcaption").get_text().startswith(STILL_CAPTION)
-    # the hardened grader keeps 100 000 characters of a cell's output: the still must leave room
-    assert len(bundle["text/html"]) < 40_000
-
-
-@pytest.mark.parametrize("explorer", FRONT_END_EXPLORERS, ids=lambda f: f.__name__)
-def test_every_explorer_drawn_in_the_browser_displays_itself_for_pages_without_a_kernel(explorer):
+def test_every_explorer_displays_itself_for_pages_without_a_kernel(explorer):
     """Does the display carry the live view and, as text/html, the same explorer: its module, inline, and a caption?"""
     data, _ = explorer()._repr_mimebundle_()
     assert WIDGET_VIEW in data
@@ -224,12 +207,12 @@ def test_every_explorer_drawn_in_the_browser_displays_itself_for_pages_without_a
     assert len(data["text/html"]) < 40_000
 
 
-def test_widget_views_give_way_to_their_stills():
+def test_widget_views_give_way_to_what_else_they_carry():
     nb = nbformat.v4.new_notebook(metadata={"widgets": {"application/vnd.jupyter.widget-state+json": {}}})
     explorer = nbformat.v4.new_output("display_data", {WIDGET_VIEW: {}, "text/html": "<figure/>", "text/plain": "E()"})
     slider = nbformat.v4.new_output("display_data", {WIDGET_VIEW: {}, "text/plain": "FloatSlider(value=0.5)"})
     nb.cells = [nbformat.v4.new_code_cell(outputs=[explorer, slider])]
-    nb, _ = WidgetStills().preprocess(nb, {})
+    nb, _ = LiveExplorers().preprocess(nb, {})
     assert "widgets" not in nb.metadata
     assert nb.cells[0].outputs[0].data == {"text/html": "<figure/>", "text/plain": "E()"}
     assert nb.cells[0].outputs[1].data == {"text/plain": WIDGET_NOTE}
@@ -245,7 +228,7 @@ def test_the_course_configures_the_feedback_steps():
     assert feedback.exporter_class is OfflineHTMLExporter
     steps = feedback.preprocessors
     assert steps[:2] == ["nbgrader.preprocessors.GetGrades", "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
-    assert steps[2:] == [f"autograde.feedback.{s.__name__}" for s in (EmbedFigures, MathToMathML, WidgetStills)]
+    assert steps[2:] == [f"autograde.feedback.{s.__name__}" for s in (EmbedFigures, MathToMathML, LiveExplorers)]
     assert [Path(d).resolve() for d in config.EmbedFigures.figure_dirs] == [ROOT / "assets"]
 
 

@@ -1,5 +1,5 @@
 """Does a graded class's feedback read offline in a real browser: equations typeset, every image shown, every
-explorer live (drawn in the browser) or a still (drawn in the kernel), no request?
+explorer live, no request?
 
 Solved submissions of the lessons with figures and explorers (01, 02, 04, 05: every figure and every kind of
 explorer of the course) are graded by autograde/grade.py, and their feedback pages opened in Debian's Chromium
@@ -18,7 +18,6 @@ from autograde.feedback import formulas
 from autograde.grade import grade
 from autograde.sandbox import sandbox_available
 from gatelab.widgets.front import LIVE_CAPTION
-from gatelab.widgets.live import STILL_CAPTION
 from tests.browser import move_range, require_chromium
 from tests.course import ROOT, make_course, nbgrader, read, submission, submit
 
@@ -33,7 +32,7 @@ LESSONS = ["01-why-gates", "02-gru-forward", "04-lstm-forward", "05-lstm-backwar
 FIGURE = re.compile(r"!\[[^\n]*?\]\(\.\./\.\./assets/")
 EXPLORER = re.compile(r"gl\.widgets\.\w+\(")
 
-# What a reader sees as prose (no code, math or style), the page's math and images, each explorer's still, and each
+# What a reader sees as prose (no code, math or style), the page's math and images, and each
 # explorer running on the page.
 PAGE_FACTS = """() => {
     const body = document.body.cloneNode(true);
@@ -42,9 +41,6 @@ PAGE_FACTS = """() => {
         prose: body.textContent,
         math: document.querySelectorAll("math").length,
         images: [...document.images].map(img => ({src: img.src.slice(0, 30), width: img.naturalWidth, alt: img.alt})),
-        stills: [...document.querySelectorAll("figure.gl-still")].map(f => ({
-            width: f.querySelector("img").naturalWidth, alt: f.querySelector("img").alt, caption: f.textContent,
-        })),
         live: [...document.querySelectorAll("figure.gl-standalone")].map(f => ({
             sliders: f.querySelectorAll("input[type=range]").length, caption: f.querySelector("figcaption").textContent,
         })),
@@ -75,7 +71,7 @@ def feedback(tmp_path_factory):
 
 @pytest.mark.parametrize("way", ["grade", "nbgrader"])
 def test_feedback_pages_read_offline(feedback, browser, way):
-    """Equations typeset, every figure shown, every explorer live or a still, no request leaving the page's file."""
+    """Equations typeset, every figure shown, every explorer live, no request leaving the page's file."""
     context = browser.new_context()
     requests, errors = [], []
     context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
@@ -104,10 +100,8 @@ def test_feedback_pages_read_offline(feedback, browser, way):
             assert "$" not in facts["prose"], f"{assignment}: raw TeX in the prose"
             assert all(image["width"] > 0 and image["alt"] for image in facts["images"]), facts["images"]
             assert sum(image["src"].startswith("data:image/svg+xml") for image in facts["images"]) == figures
-            shown = len(facts["stills"]) + len(facts["live"])
+            shown = len(facts["live"])
             assert shown == explorers, f"{assignment}: {shown} of {explorers} explorers shown"
-            for still in facts["stills"]:
-                assert still["width"] > 0 and still["alt"] and STILL_CAPTION in still["caption"]
             for live in page.locator("figure.gl-standalone").all():  # live: a key moves it, its text follows
                 alt = live.locator("[aria-live=polite]").inner_text()
                 move_range(page, live, live.locator("input[type=range]").first)

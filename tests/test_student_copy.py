@@ -81,7 +81,8 @@ def test_make_setup_installs_what_learners_use_and_only_that(installed_copy):
 
 @pytest.mark.slow
 def test_make_lab_serves_the_first_lesson_with_no_news_pop_up(installed_copy, request):
-    """The copy's `make lab`: the page's config turns JupyterLab's news off, and Chromium shows none."""
+    """The copy's `make lab`: the page's config turns JupyterLab's news off, and Chromium shows none; widget state
+    is saved with the notebook."""
     require_chromium()
     copy, port = installed_copy, free_port()
     config = copy / ".test-jupyter-config"  # no user-level Jupyter settings of this machine
@@ -98,6 +99,10 @@ def test_make_lab_serves_the_first_lesson_with_no_news_pop_up(installed_copy, re
             html = response.read().decode()
         page_config = json.loads(re.search(r'id="jupyter-config-data"[^>]*>(.*?)</script>', html, re.S).group(1))
         assert NEWS in page_config["disabledExtensions"], page_config["disabledExtensions"]
+        # a saved lesson keeps its explorers' state (jupyter-lab-settings/), so it reopens with them live
+        widgets = f"{url}/lab/api/settings/@jupyter-widgets/jupyterlab-manager:plugin?token={TOKEN}"
+        with urllib.request.urlopen(widgets, timeout=30) as response:
+            assert json.loads(response.read())["composite"]["saveState"] is True
         page = request.getfixturevalue("browser").new_page(viewport={"width": 1280, "height": 800})
         page.goto(lesson)
         expect(page.get_by_role("heading", name="00 · Start here").first).to_be_visible(timeout=60_000)

@@ -109,7 +109,8 @@ def test_the_display_is_the_live_view_and_the_same_explorer_for_pages_without_a_
     source, state, element = re.match(head, script.string).groups()
     assert json.loads(source) == es_module(HERE / "lstm_gate.js")
     assert "export function mount(" in json.loads(source) and not re.search(r"^import ", json.loads(source), re.M)
-    assert json.loads(state) == {"_settings": e._settings, "_constants": {}} | e.values()
+    fixed = {"_explorer": "LSTMGateExplorer", "_settings": e._settings, "_constants": {}}
+    assert json.loads(state) == fixed | e.values()
     assert json.loads(state)["b_f"] == 3.2
     assert soup.find(id=json.loads(element)) is not None
     assert soup.find("style").string == CSS.read_text()

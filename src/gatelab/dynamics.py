@@ -275,6 +275,69 @@ def lstm_memory_verdict(settings):
     )
 
 
+# --- The sentence explorers (lessons 02 and 04): a one-unit cell reading "The cat …" and "The cats …" ------
+# Each explorer's sliders and the function computing every number and word its view shows. The views
+# (gatelab/widgets/gru_sentence.js, lstm_puzzle.js) compute the same in the browser; a browser test compares.
+# The start values are plausible and no solution (the memory leaks after the noun).
+
+
+def _weight(name, value, about):
+    """A slider on one weight or bias of a one-unit cell: −10 … 10 in steps of 0.1, labelled by its name."""
+    return Setting(-10.0, 10.0, 0.1, value, name, about)
+
+
+GRU_SENTENCE_SETTINGS = {
+    "z_noun": _weight("z_noun", 1.0, "the update gate's weight on the feature noun"),
+    "z_verb": _weight("z_verb", 1.0, "the update gate's weight on the feature verb"),
+    "z_h": _weight("z_h", 0.0, "the update gate's weight on h_prev"),
+    "b_z": _weight("b_z", 0.0, "the update gate's bias"),
+    "h_number": _weight("h_number", 1.0, "the candidate's weight on the feature number"),
+    "h_h": _weight("h_h", 0.0, "the candidate's weight on r·h_prev"),
+}
+LSTM_PUZZLE_SETTINGS = {
+    "f_noun": _weight("f_noun", 0.0, "the forget gate's weight on the feature noun"),
+    "f_verb": _weight("f_verb", -2.0, "the forget gate's weight on the feature verb"),
+    "f_h": _weight("f_h", 0.0, "the forget gate's weight on h_prev"),
+    "b_f": _weight("b_f", 0.0, "the forget gate's bias"),
+    "i_noun": _weight("i_noun", 1.0, "the input gate's weight on the feature noun"),
+    "i_h": _weight("i_h", 0.0, "the input gate's weight on h_prev"),
+    "b_i": _weight("b_i", 0.0, "the input gate's bias"),
+    "c_number": _weight("c_number", 1.0, "the candidate's weight on the feature number"),
+    "b_o": _weight("b_o", 0.0, "the output gate's bias"),
+}
+GRU_SENTENCE_SERIES = ("z", "h_tilde", "h")  # what lesson 02's sentence explorer draws of the GRU's trace
+LSTM_PUZZLE_SERIES = ("f", "i", "c", "h")  # what lesson 04's puzzle draws of the LSTM's trace
+
+
+def start_values(settings):
+    """The start value of each slider of an explorer (name -> gatelab.dynamics.Setting), by name."""
+    return {name: s.value for name, s in settings.items()}
+
+
+def _sentence_numbers(trace, series, verdict, settings):
+    """Per sentence of PUZZLE_PAIR, each series of the cell's trace as a list of floats; and the verdict."""
+    numbers = {}
+    for name in PUZZLE_PAIR:
+        values = trace(settings, data.SENTENCES[name])
+        numbers[name] = {key: values[key].tolist() for key in series}
+    solved, message = verdict(settings)
+    return numbers | {"verdict": {"solved": solved, "message": message}}
+
+
+def gru_sentence_numbers(**settings):
+    """Every number and word lesson 02's sentence explorer shows (settings: as in GRU_SENTENCE_SETTINGS; missing
+    ones are 0): {"cat": {"z": [...], "h_tilde": [...], "h": [...]}, "cats": {...}, "verdict": {"solved",
+    "message"}}, each series one float per token (gru_sentence_trace), the verdict gru_latch_verdict's."""
+    return _sentence_numbers(gru_sentence_trace, GRU_SENTENCE_SERIES, gru_latch_verdict, settings)
+
+
+def lstm_puzzle_numbers(**settings):
+    """Every number and word lesson 04's memory puzzle shows (settings: as in LSTM_PUZZLE_SETTINGS; missing ones
+    are 0): {"cat": {"f": [...], "i": [...], "c": [...], "h": [...]}, "cats": {...}, "verdict": {"solved",
+    "message"}}, each series one float per token (lstm_sentence_trace), the verdict lstm_memory_verdict's."""
+    return _sentence_numbers(lstm_sentence_trace, LSTM_PUZZLE_SERIES, lstm_memory_verdict, settings)
+
+
 # --- The gradient highway (lesson 05) ----------------------------------------------------------------
 # A fixed one-unit LSTM: each gate g has weight w_x on x_t and w_h on h_prev; b_i = b_c = b_o = 0 and
 # b_f is the slider. Only b_f moves, so the forget gate's operating point is what the learner tunes.
@@ -317,3 +380,91 @@ def one_unit_lstm_cell_gradients(b_f, x, weights=None, c0=0.5, h0=0.0, through_h
         gc, gh = a * gc + b * gh, p * gc + q * gh
         dc.append(gc)
     return f.detach(), torch.tensor(dc, dtype=torch.float64)
+
+
+# --- The gradient explorers (lessons 01 and 05): what their views show ------------------------------
+# Each explorer's settings (its sliders) and the function computing every number and word its view shows.
+# The gradients span 1e-300 … 1e47, so the views compute and draw them on a log scale: log10|·| of each,
+# floored at GRADIENT_FLOOR (exactly 0 when w = 0). The views (gatelab/widgets/vanishing.js, highway.js)
+# compute the same in the browser; a browser test compares the two.
+
+GRADIENT_FLOOR = 1e-300
+VANISHED, EXPLODED = 1e-3, 1e3  # a gradient below VANISHED has vanished, one above EXPLODED has exploded
+RNN_H0 = 0.5  # h_0 of the one-unit RNN (one_unit_rnn_gradients' default)
+HIGHWAY_C0, HIGHWAY_H0 = 0.5, 0.0  # c_0 and h_0 of the highway's one-unit LSTM
+HIGHWAY_INPUT_SCALE = 0.5  # the highway's input sequence: one_unit_rnn_inputs(T, HIGHWAY_INPUT_SCALE)
+
+VANISHING_SETTINGS = {
+    "w": Setting(0.0, 3.0, 0.05, 0.9, "w", "the recurrent weight of h_t = tanh(w·h_{t-1} + x_t)"),
+    "scale": Setting(0.0, 2.0, 0.05, 0.5, "scale", "the input scale: each x_t is scale times a fixed random number"),
+    "T": Setting(1, 100, 1, 40, "T", "the sequence length: |∂h_T/∂h_0| is read at t = T"),
+}
+HIGHWAY_SETTINGS = {
+    "b_f": Setting(-3.0, 8.0, 0.1, 1.0, "b_f", "the LSTM's forget bias: f_t = σ(w_fx·x_t + w_fh·h_{t-1} + b_f)"),
+    "T": Setting(1, 100, 1, 40, "T", "the sequence length: both gradients are read at t = T"),
+    "w": Setting(0.0, 3.0, 0.05, 0.9, "w", "the tanh RNN's recurrent weight"),
+}
+
+
+def log10_gradients(values):
+    """log10 max(|v|, GRADIENT_FLOOR) of each value (a tensor or a list of floats): what a log scale draws."""
+    return [math.log10(max(abs(v), GRADIENT_FLOOR)) for v in torch.as_tensor(values, dtype=torch.float64).tolist()]
+
+
+def gradient_verdict(gradient):
+    """The size of a gradient in a word: "vanished" (below VANISHED), "exploded" (above EXPLODED) or "survives"."""
+    return "vanished" if abs(gradient) < VANISHED else "exploded" if abs(gradient) > EXPLODED else "survives"
+
+
+def _sequence_length(T, settings):
+    """T as an int, checked to be a whole number in the T slider's range."""
+    lo, hi = settings["T"].lo, settings["T"].hi
+    if T != int(T) or not lo <= T <= hi:
+        raise ValueError(f"T must be a whole number from {lo} to {hi}, not {T!r}")
+    return int(T)
+
+
+def vanishing_numbers(w, scale, T):
+    """Every number and word lesson 01's explorer shows (vanishing_gradient), as JSON-able values by name.
+
+    The one-unit RNN h_t = tanh(w·h_{t-1} + x_t) from h_0 = RNN_H0 reads one_unit_rnn_inputs(100, scale);
+    tanh: log10 |∂h_t/∂h_0| for t = 1 … 100 (one_unit_rnn_gradients: autograd); linear: log10 |w|^t, what a
+    linear RNN would give; tanh_T: log10 |∂h_T/∂h_0|; verdict: gradient_verdict(|∂h_T/∂h_0|).
+    """
+    T_max = VANISHING_SETTINGS["T"].hi
+    T = _sequence_length(T, VANISHING_SETTINGS)
+    _, dh = one_unit_rnn_gradients(w, one_unit_rnn_inputs(T_max, scale), h0=RNN_H0)
+    tanh = log10_gradients(dh)
+    linear = log10_gradients([abs(w) ** t for t in range(1, T_max + 1)])
+    return {"tanh": tanh, "linear": linear, "tanh_T": tanh[T - 1], "verdict": gradient_verdict(float(dh[T - 1]))}
+
+
+def highway_inputs():
+    """x_1 … x_100: the gradient highway's fixed, seeded input sequence (both cells read it)."""
+    return one_unit_rnn_inputs(HIGHWAY_SETTINGS["T"].hi, HIGHWAY_INPUT_SCALE)
+
+
+def highway_numbers(b_f, T, w):
+    """Every number and word lesson 05's explorer shows (gradient_highway), as JSON-able values by name.
+
+    For t = 1 … 100, over highway_inputs(), as log10 |·|: cell, ∂c_t/∂c_0 of the one-unit LSTM along the cell
+    (one_unit_lstm_cell_gradients: autograd); product, its forget gates' running product f_1⋯f_t (equal);
+    full, ∂c_t/∂c_0 through h as well (all paths); rnn, |∂h_t/∂h_0| of the tanh RNN with weight w. At T: each
+    one's value (cell_T, full_T, rnn_T), the verdicts on the cell's and the RNN's (gradient_verdict), the mean
+    forget gate f_1 … f_T; and the largest |∂c_t/∂c_0 − f_1⋯f_t| over t.
+    """
+    T = _sequence_length(T, HIGHWAY_SETTINGS)
+    x = highway_inputs()
+    f, dc = one_unit_lstm_cell_gradients(b_f, x, c0=HIGHWAY_C0, h0=HIGHWAY_H0)
+    _, full = one_unit_lstm_cell_gradients(b_f, x, c0=HIGHWAY_C0, h0=HIGHWAY_H0, through_h=True)
+    _, dh = one_unit_rnn_gradients(w, x, h0=RNN_H0)
+    product = f.cumprod(0)
+    lines = {"cell": dc, "product": product, "full": full, "rnn": dh}
+    numbers = {name: log10_gradients(values) for name, values in lines.items()}
+    numbers |= {f"{name}_T": numbers[name][T - 1] for name in ("cell", "full", "rnn")}
+    return numbers | {
+        "cell_verdict": gradient_verdict(float(dc[T - 1])),
+        "rnn_verdict": gradient_verdict(float(dh[T - 1])),
+        "mean_f": float(f[:T].mean()),
+        "largest_difference": float((dc - product).abs().max()),
+    }

@@ -248,17 +248,16 @@ def memory_puzzle_solved(settings):
     widget's starting values. The verdict (both "The cat … was full" and "The cats … were full") is
     gatelab.dynamics.lstm_memory_verdict's.
     """
-    from gatelab.widgets.gates import LSTM_PUZZLE_START  # the puzzle's sliders and their starting values
-
+    start = dynamics.start_values(dynamics.LSTM_PUZZLE_SETTINGS)  # the puzzle's sliders and their starting values
     if not isinstance(settings, dict):
         raise CheckFailed(f"the puzzle's answer should be a dict of slider values, got {describe(settings)}")
-    unknown = sorted(str(k) for k in settings if k not in LSTM_PUZZLE_START)
+    unknown = sorted(str(k) for k in settings if k not in start)
     if unknown:
-        raise CheckFailed(f"unknown slider name(s) {unknown}; the puzzle's sliders are {', '.join(LSTM_PUZZLE_START)}")
+        raise CheckFailed(f"unknown slider name(s) {unknown}; the puzzle's sliders are {', '.join(start)}")
     not_numbers = sorted(k for k, v in settings.items() if isinstance(v, bool) or not isinstance(v, (int, float)))
     if not_numbers:
         raise CheckFailed(f"slider values should be numbers; {', '.join(not_numbers)} are not")
-    solved, message = dynamics.lstm_memory_verdict(LSTM_PUZZLE_START | settings)
+    solved, message = dynamics.lstm_memory_verdict(start | settings)
     if not solved:
         raise CheckFailed(f"not solved yet: {message}")
     passed(message)

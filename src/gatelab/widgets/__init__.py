@@ -1,33 +1,30 @@
 """The course's interactive widgets; the only part of gatelab that imports ipywidgets.
 
 Each widget is one call in a notebook (`gl.widgets.vanishing_gradient()`); the model it draws is a
-pure function in gatelab.dynamics. gru_gate_explorer and lstm_gate_explorer compute and draw in the browser
-(widgets.front, an ES module beside each class); the others are a LiveFigure with sliders drawn in the kernel
-(widgets.live).
+pure function in gatelab.dynamics. Every explorer computes and draws in the browser (widgets.front, an ES module
+beside each class), so it moves within a frame and stays live with no kernel.
 """
 
 from gatelab.widgets.front import FrontEndExplorer
-from gatelab.widgets.gates import (
-    gradient_highway,
-    gru_sentence,
-    lstm_memory_puzzle,
-)
 from gatelab.widgets.gru_gate import GRUGateExplorer, gru_gate_explorer
-from gatelab.widgets.live import Explorer, LiveFigure, slider
+from gatelab.widgets.gru_sentence import GRUSentenceExplorer, gru_sentence
+from gatelab.widgets.highway import GradientHighwayExplorer, gradient_highway
 from gatelab.widgets.lstm_gate import LSTMGateExplorer, lstm_gate_explorer
-from gatelab.widgets.rnn import vanishing_gradient
+from gatelab.widgets.lstm_puzzle import LSTMPuzzleExplorer, lstm_memory_puzzle
+from gatelab.widgets.rnn import VanishingGradientExplorer, vanishing_gradient
 
 __all__ = [
-    "Explorer",
     "FrontEndExplorer",
     "GRUGateExplorer",
+    "GRUSentenceExplorer",
+    "GradientHighwayExplorer",
     "LSTMGateExplorer",
-    "LiveFigure",
+    "LSTMPuzzleExplorer",
+    "VanishingGradientExplorer",
     "gradient_highway",
     "gru_gate_explorer",
     "gru_sentence",
     "lstm_gate_explorer",
     "lstm_memory_puzzle",
-    "slider",
     "vanishing_gradient",
 ]

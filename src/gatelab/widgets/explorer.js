@@ -167,6 +167,7 @@ function sliderRow(parent, setting, model, onMove) {
 export function mount({ model, el }, { name, figureLabel, draw, compute, describe, height = HEIGHT }) {
   const settings = model.get("_settings"), constants = model.get("_constants") ?? {};
   el.classList.add("gl-explorer", `gl-${name}`);
+  el.dataset.explorer = model.get("_explorer"); // the Python class: a page's tests know which explorer it is
   el.innerHTML = `<div class="gl-controls" role="group" aria-label="The explorer's settings"></div>
     <p class="gl-alt" aria-live="polite"></p>`;
   const [controls, alt] = el.children;

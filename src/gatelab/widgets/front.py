@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 
 import anywidget
-from traitlets import Dict, Float, List, TraitError
+from traitlets import Dict, Float, List, TraitError, Unicode
 
 HERE = Path(__file__).parent
 CSS = HERE / "explorer.css"
@@ -97,13 +97,15 @@ class FrontEndExplorer(anywidget.AnyWidget):
     """The base of every explorer drawn in the browser. Subclass front_end_explorer(settings), not this.
 
     _settings (synced) tells the view each slider's name, label, description, range and step; _constants
-    (synced) holds what constants() returns, the fixed data the view computes from.
+    (synced) holds what constants() returns, the fixed data the view computes from; _explorer (synced) names the
+    class, so a notebook's saved widget state says which explorer to rebuild (explorer_from_state).
     """
 
     SETTINGS = {}  # name -> gatelab.dynamics.Setting
     _css = CSS
     _settings = List().tag(sync=True)
     _constants = Dict().tag(sync=True)
+    _explorer = Unicode().tag(sync=True)
 
     def __init__(self, **start):
         """start: a start value per slider name (the rest start at their setting's value). A start value
@@ -120,7 +122,7 @@ class FrontEndExplorer(anywidget.AnyWidget):
             {"name": n, "label": s.label, "about": s.about, "min": lo, "max": hi, "step": s.step}
             for (n, s), (lo, hi) in zip(self.SETTINGS.items(), self._ranges.values(), strict=True)
         ]
-        super().__init__(_settings=settings, _constants=self.constants(), **values)
+        super().__init__(_settings=settings, _constants=self.constants(), _explorer=type(self).__name__, **values)
         self.add_class("gl-explorer")  # browser tests find every explorer by this
         self.sliders = {d["name"]: Slider(self, d["name"], d["min"], d["max"], d["step"], d["label"]) for d in settings}
 
@@ -146,7 +148,7 @@ class FrontEndExplorer(anywidget.AnyWidget):
         """This explorer as HTML that runs with no kernel and loads nothing: a <div>, the CSS, and a module
         script that imports the explorer's module (inlined, through a Blob URL) and renders it with a small
         stand-in for the widget's model, seeded with the current state."""
-        state = {"_settings": self._settings, "_constants": self._constants} | self.values()
+        state = {name: getattr(self, name) for name in ("_explorer", "_settings", "_constants")} | self.values()
         element = f"gl-{uuid.uuid4().hex}"
         return (
             f'<figure class="gl-standalone" style="margin:0"><div id="{element}"></div>'
@@ -185,6 +187,21 @@ widget.render({ model, el: element });
 def _js(value):
     """value as a JavaScript literal safe inside a <script> element (no "</script>" can close it)."""
     return json.dumps(value).replace("<", "\\u003c")
+
+
+def explorer_from_state(state):
+    """The explorer a notebook's saved widget state describes (a model's "state": its _explorer names a class of
+    gatelab.widgets, its slider values are numbers), at those values; None for any other widget's state, or one
+    whose values no slider takes. Its module and data are the installed gatelab's, never the saved ones."""
+    from gatelab import widgets
+
+    cls = getattr(widgets, str(state.get("_explorer")), None)
+    if not (isinstance(cls, type) and issubclass(cls, FrontEndExplorer)):
+        return None
+    try:
+        return cls(**{name: state[name] for name in cls.SETTINGS if name in state})
+    except (TraitError, TypeError, ValueError):
+        return None
 
 
 def front_end_explorer(settings):

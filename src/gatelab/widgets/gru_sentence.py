@@ -1,0 +1,40 @@
+"""Lesson 02's sentence explorer, computed and drawn in the browser (gru_sentence.js, with sentence.js): a one-unit
+GRU reads "The cat, which already ate, was full" and its plural token by token; the puzzle is to latch the
+subject's number at the noun and hold it to the verb."""
+
+from gatelab import dynamics
+from gatelab.widgets.front import HERE, es_module, front_end_explorer
+from gatelab.widgets.sentence import sentence_constants
+
+
+class GRUSentenceExplorer(front_end_explorer(dynamics.GRU_SENTENCE_SETTINGS)):
+    """Sliders z_noun, z_verb, z_h, b_z (the update gate's weights on the features noun and verb and on h_prev,
+    and its bias), h_number and h_h (the candidate's weights on the feature number and on r·h_prev), as synced
+    traits; every other weight of the GRU is 0.
+
+    Top: z_t across the tokens; bottom: h_t and the candidate h̃_t, for both sentences; the text alternative starts
+    with the verdict. The view computes these in the page; numbers() gives them from
+    gatelab.dynamics.gru_sentence_numbers.
+    """
+
+    _esm = es_module(HERE / "gru_sentence.js")
+
+    def constants(self):
+        return sentence_constants(latch_min=dynamics.GRU_LATCH_MIN)
+
+    def numbers(self):
+        return dynamics.gru_sentence_numbers(**self.values())
+
+
+def gru_sentence(**start):
+    """A one-unit GRU reads "The cat, which already ate, was full" and its plural, token by token.
+
+    Sliders (start sets any of them; the rest of the GRU's weights are 0, so r = σ(0) = 0.5):
+    z_noun, z_verb (the update gate's weights on the features noun and verb), z_h (its weight on
+    h_prev), b_z (its bias), h_number (the candidate's weight on number), h_h (its weight on r·h_prev).
+    Plots z_t and h_t across the tokens for both sentences; the status is
+    dynamics.gru_latch_verdict. The puzzle: h takes the subject's number at "cat"/"cats" and holds it
+    through the clause until the verb. One solution: z_noun = 8, b_z = −4, h_number = 3, others 0.
+    (GRUSentenceExplorer, drawn in the browser.)
+    """
+    return GRUSentenceExplorer(**start)
