@@ -90,14 +90,18 @@ def round_trip_notebook(course):
     """A notebook in course showing ROUND_TRIP; returns its path relative to course."""
     import nbformat
 
-    nb = nbformat.v4.new_notebook()
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": kernel})  # JupyterLab starts it without asking
     nb.cells = [nbformat.v4.new_code_cell(ROUND_TRIP)]
     nbformat.write(nb, course / "round-trip.ipynb")
     return "round-trip.ipynb"
 
 
-def explorers_on(page, url, notebook, workspace):
-    """Open notebook in JupyterLab, Run All; yields (name, explorer) for each explorer shown, scrolled to."""
+def explorers_on(chromium, url, notebook, workspace):
+    """Open notebook in JupyterLab in a new page, Run All; yields (page, name, explorer) for each explorer shown,
+    scrolled to. (A page of its own: a moved explorer leaves its notebook unsaved, and leaving it would ask.)"""
+    print(f"measuring the explorers of {notebook}", file=sys.stderr)
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
     # A workspace per notebook: no hidden tab of an earlier notebook (with its explorers) is restored.
     browser.open_notebook(page, url, notebook, workspace=workspace)
     browser.run_all(page)
@@ -105,7 +109,8 @@ def explorers_on(page, url, notebook, workspace):
     explorers.first.wait_for(timeout=30_000)
     for explorer in explorers.all():
         explorer.scroll_into_view_if_needed()
-        yield explorer.evaluate(EXPLORER_NAME), explorer
+        yield page, explorer.evaluate(EXPLORER_NAME), explorer
+    page.close()
     browser.close_sessions(url)
 
 
@@ -121,11 +126,12 @@ def browser_latencies(folder):
         page = chromium.new_page(viewport={"width": 1400, "height": 1000})
         page.set_content(BARE_PAGE)
         results["bare page, a range input moving an SVG dot (the floor)"] = key_presses(page, page.locator("div"))
+        page.close()
         for path in SOLUTION_NOTEBOOKS:
             if "gl.widgets." in path.read_text():
-                for name, explorer in explorers_on(page, url, path.relative_to(ROOT), path.stem):
+                for page, name, explorer in explorers_on(chromium, url, path.relative_to(ROOT), path.stem):
                     results[f"{path.stem}: {name}"] = key_presses(page, explorer)
-        for _, explorer in explorers_on(page, url, round_trip_notebook(course), "round-trip"):
+        for page, _, explorer in explorers_on(chromium, url, round_trip_notebook(course), "round-trip"):
             results["baseline: a kernel round trip (slider → kernel → same-size PNG)"] = key_presses(page, explorer)
         chromium.close()
     return results

@@ -110,6 +110,8 @@ export function barPanel(svg, title, bars, lim, ticks) {
 }
 
 let nextId = 0;
+const ALT_DELAY = 150; // ms from the last slider move to the text alternative's new words
+const SYNC_DELAY = 50; // ms from a slider move to the kernel's hearing of it
 const SLIDER_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End"]);
 
 /** Decimals that show a slider's step: 0.1 → 1, 0.05 → 2. */
@@ -117,8 +119,9 @@ function decimals(step) {
   return Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
 }
 
-/** A native range input for one setting (the model's trait of that name), its label and its value beside it. */
-function sliderRow(parent, setting, model, onMove) {
+/** A native range input for one setting (the model's trait of that name), its label and its value beside it.
+ * A move sets the model (the view redraws at once, onMove) and calls sync (which tells the kernel). */
+function sliderRow(parent, setting, model, onMove, sync) {
   const id = `gl-slider-${nextId++}-${setting.name}`;
   const row = document.createElement("div");
   row.className = "gl-slider";
@@ -145,7 +148,7 @@ function sliderRow(parent, setting, model, onMove) {
   });
   input.addEventListener("input", () => {
     model.set(setting.name, Number(input.value));
-    model.save_changes();
+    sync();
   });
   const onChange = () => {
     fromModel();
@@ -178,15 +181,32 @@ export function mount({ model, el }, { name, figureLabel, draw, compute, describ
     "aria-label": figureLabel, "aria-describedby": alt.id,
   });
   const show = draw(svg, constants);
-  const update = () => {
+  let describing; // the pending text alternative, written once the sliders rest
+  const update = (now) => {
     const s = Object.fromEntries(settings.map(({ name }) => [name, model.get(name)]));
     const numbers = compute(s, constants);
     show(numbers, s);
-    alt.textContent = describe(numbers, s);
     svg.dataset.settings = JSON.stringify(s); // what the page computed, from what: for the browser tests
     svg.dataset.computed = JSON.stringify(numbers);
+    // The words follow ALT_DELAY ms after the last move: a screen reader announces where a drag stops, not
+    // every step, and rewriting a paragraph (a new layout of the page below) stays out of the moving frames.
+    clearTimeout(describing);
+    const words = () => { alt.textContent = describe(numbers, s); };
+    if (now) words();
+    else describing = setTimeout(words, ALT_DELAY);
   };
-  const cleanups = settings.map((setting) => sliderRow(controls, setting, model, update));
-  update();
-  return () => cleanups.forEach((cleanup) => cleanup());
+  // The kernel hears of the moves SYNC_DELAY ms after the first of them, all at once (the model sends what changed
+  // since it last sent): its answers (and JupyterLab's busy and idle) come after the frames the moves drew.
+  let syncing = null;
+  const sync = () => { syncing ??= setTimeout(() => { syncing = null; model.save_changes(); }, SYNC_DELAY); };
+  const cleanups = settings.map((setting) => sliderRow(controls, setting, model, () => update(false), sync));
+  update(true);
+  return () => {
+    clearTimeout(describing);
+    if (syncing !== null) {
+      clearTimeout(syncing);
+      model.save_changes();
+    }
+    cleanups.forEach((cleanup) => cleanup());
+  };
 }

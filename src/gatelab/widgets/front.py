@@ -20,6 +20,8 @@ from pathlib import Path
 import anywidget
 from traitlets import Dict, Float, List, TraitError, Unicode
 
+from gatelab.dynamics import start_values
+
 HERE = Path(__file__).parent
 CSS = HERE / "explorer.css"
 LOCAL_IMPORT = re.compile(r'^import \{[^}]*\} from "\./([\w-]+\.js)";\n', re.M)
@@ -113,7 +115,7 @@ class FrontEndExplorer(anywidget.AnyWidget):
         unknown = sorted(set(start) - set(self.SETTINGS))
         if unknown:
             raise KeyError(f"unknown slider(s) {unknown}; this explorer's sliders are {', '.join(self.SETTINGS)}")
-        values = {name: s.value for name, s in self.SETTINGS.items()} | start
+        values = start_values(self.SETTINGS) | start
         self._ranges = {}
         for name, s in self.SETTINGS.items():
             value = slider_number(name, values[name], is_integer(s))
