@@ -252,6 +252,14 @@ def static_server(folder):
         server.server_close()
 
 
+def console_errors(page):
+    """The list the page's console errors and uncaught exceptions are added to, from now on."""
+    errors = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
 def loopback_only(context):
     """Abort every request of the browser context that is not for the loopback address (no network); returns the
     list the aborted URLs are added to."""

@@ -26,3 +26,16 @@ def browser():
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture
+def offline(browser):
+    """A page in a browser context where every request but loopback's is aborted (no network); yields (page, its
+    console errors, the URLs aborted)."""
+    from tests.browser import console_errors, loopback_only
+
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    aborted = loopback_only(context)
+    page = context.new_page()
+    yield page, console_errors(page), aborted
+    context.close()

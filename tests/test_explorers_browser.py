@@ -23,10 +23,10 @@ from tests.browser import (
     axe_violations,
     close_sessions,
     computed,
+    console_errors,
     course_copy,
     difference,
     lab_server,
-    loopback_only,
     move_range,
     open_notebook,
     require_chromium,
@@ -128,13 +128,6 @@ def random_settings(explorer, rng, on_the_steps):
     return values
 
 
-def console_errors(page):
-    errors = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
-
-
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     course = course_copy(tmp_path_factory.mktemp("course"))
@@ -207,17 +200,6 @@ def standalone_page(folder, explorer):
     page = f'<!doctype html><html lang="en"><meta charset="utf-8"><title>Explorer</title><body>{data["text/html"]}'
     (folder / "explorer.html").write_text(page, encoding="utf-8")
     return "explorer.html"
-
-
-@pytest.fixture
-def offline(browser):
-    """A browser context where every request but loopback's is aborted; yields (page, errors, aborted)."""
-    context = browser.new_context(viewport={"width": 1000, "height": 800})
-    aborted = loopback_only(context)
-    page = context.new_page()
-    errors = console_errors(page)
-    yield page, errors, aborted
-    context.close()
 
 
 @pytest.mark.parametrize("front_end", EXPLORERS, ids=str)

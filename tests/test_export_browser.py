@@ -22,10 +22,10 @@ from gatelab import widgets
 from tests.browser import (
     close_sessions,
     computed,
+    console_errors,
     course_copy,
     difference,
     lab_server,
-    loopback_only,
     move_range,
     open_notebook,
     require_chromium,
@@ -40,13 +40,6 @@ require_chromium()
 
 LESSON = "lessons/04-lstm-forward/04-lstm-forward.ipynb"
 TOLERANCE = 1e-9
-
-
-def console_errors(page):
-    errors = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
 
 
 def explorers_settings(page):
@@ -88,16 +81,6 @@ def export(notebook, folder):
     return out.name
 
 
-@pytest.fixture
-def offline(browser):
-    """A page in a browser context where every request but loopback's is aborted: (page, errors, aborted)."""
-    context = browser.new_context(viewport={"width": 1200, "height": 900})
-    aborted = loopback_only(context)
-    page = context.new_page()
-    yield page, console_errors(page), aborted
-    context.close()
-
-
 def assert_live_offline(offline, folder, page_name, saved):
     """The page at folder/page_name, served from loopback: its explorers start at saved and answer the keys."""
     page, errors, aborted = offline
@@ -130,7 +113,7 @@ def test_a_lesson_saved_in_jupyterlab_reopens_live_and_exports_live(browser, off
         close_sessions(url)
 
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        errors += console_errors(page)
+        reopened_errors = console_errors(page)
         open_notebook(page, url, LESSON, workspace="second")  # a new kernel; nothing runs
         expect(page.locator(".gl-explorer")).to_have_count(len(moved), timeout=30_000)
         assert explorers_settings(page) == moved
@@ -139,7 +122,7 @@ def test_a_lesson_saved_in_jupyterlab_reopens_live_and_exports_live(browser, off
         assert all(a != m for a, m in zip(again, moved, strict=True))
         page.close()
         close_sessions(url)
-    assert errors == []
+    assert errors == [] and reopened_errors == []
     assert_live_offline(offline, tmp_path, export(course / LESSON, tmp_path), moved)
 
 

@@ -1,25 +1,16 @@
-"""Tests for lessons 02 and 04's sentence explorers (gatelab.widgets.gru_sentence, lstm_puzzle) without a browser:
-their synced state, bad input, the numbers Python holds as the reference and the page they show with no kernel.
-The other explorers have their own files (tests/test_widgets_*.py); tests/test_explorers_browser.py runs every
-explorer in Chromium.
-
-The numbers are checked against gatelab.dynamics, whose own tests check it against nn.GRUCell / nn.LSTMCell and
-autograd.
+"""Lessons 02 and 04's sentence explorers (gatelab.widgets.gru_sentence, lstm_puzzle) without a browser: their
+constants, their numbers and verdicts, the puzzles' solutions, the values a learner copies.
+What every explorer shares is tested in tests/test_widgets_front.py; tests/test_explorers_browser.py runs
+them in Chromium.
 """
 
 import json
-import math
 import re
 from dataclasses import dataclass
 
-import ipywidgets
 import pytest
-import torch
-from bs4 import BeautifulSoup
-from traitlets import TraitError
 
 from gatelab import data, dynamics, widgets
-from gatelab.widgets.front import CSS, HERE, LIVE_CAPTION, es_module
 
 GRU_SOLUTION = {"z_noun": 8.0, "b_z": -4.0, "h_number": 3.0}
 LSTM_SOLUTION = {"f_verb": 0.0, "b_f": 4.0, "i_noun": 8.0, "b_i": -4.0, "c_number": 3.0, "b_o": 2.0}
@@ -68,21 +59,10 @@ sentence_explorers = pytest.mark.parametrize("x", SENTENCE_EXPLORERS, ids=str)
 
 
 @sentence_explorers
-def test_sentence_sliders_are_the_settings_of_dynamics(x):
-    """Are the sliders, ranges, steps, start values and labels those of gatelab.dynamics, all synced?"""
+def test_sentence_sliders_are_labelled_by_their_names(x):
+    """Learners copy the sliders' names into their answer: each slider shows its name."""
     e = x.build()
-    assert isinstance(e, x.cls) and "gl-explorer" in e._dom_classes
-    assert list(e.sliders) == list(x.settings) and e.values() == dynamics.start_values(x.settings)
-    for name, s in x.settings.items():
-        slider = e.sliders[name]
-        assert (slider.min, slider.max, slider.step, slider.value) == (s.lo, s.hi, s.step, s.value)
-        assert slider.description == name  # learners copy the sliders' names into their answer
-        assert e.trait_metadata(name, "sync")
-    state = e.get_state()
-    assert {name: state[name] for name in e.sliders} == e.values()
-    assert [(d["name"], d["label"], d["min"], d["max"], d["step"]) for d in state["_settings"]] == [
-        (name, s.label, s.lo, s.hi, s.step) for name, s in x.settings.items()
-    ]
+    assert all(slider.description == name for name, slider in e.sliders.items())
 
 
 @sentence_explorers
@@ -136,39 +116,6 @@ def test_gru_sentence_start_values_beyond_the_slider_range_are_kept():
     assert e.numbers()["verdict"]["solved"]
 
 
-@pytest.mark.parametrize(("build", "bad"), [(widgets.gru_sentence, "z_nuon"), (widgets.lstm_memory_puzzle, "W_f")])
-def test_sentence_refuses_unknown_start(build, bad):
-    """Does a misspelt start value raise a KeyError that lists the sliders?"""
-    with pytest.raises(KeyError, match="z_noun" if build is widgets.gru_sentence else "f_noun"):
-        build(**{bad: 1.0})
-
-
-@sentence_explorers
-@pytest.mark.parametrize("value", [99, -99.5, math.inf, -math.inf, 9.95])
-def test_sentence_value_out_of_range_is_clamped_as_ipywidgets_does(x, value):
-    e = x.build()
-    name = list(x.settings)[0]
-    reference = ipywidgets.FloatSlider(min=-10.0, max=10.0, step=0.1)
-    e.sliders[name].value = reference.value = value
-    assert getattr(e, name) == e.sliders[name].value == reference.value
-    assert e.numbers() == x.numbers(**e.values())
-
-
-@sentence_explorers
-@pytest.mark.parametrize("bad", [math.nan, "0.5", None, True, [1.0], torch.tensor([1.0, 2.0])])
-def test_sentence_nan_or_a_wrong_type_is_refused_naming_the_slider(x, bad):
-    """Does a bad value give a TraitError that names the slider, and leave the value as it was?"""
-    e = x.build()
-    name = list(x.settings)[-1]
-    with pytest.raises(TraitError, match=rf"slider '{name}' needs a number"):
-        e.sliders[name].value = bad
-    with pytest.raises(TraitError, match=rf"slider '{name}'"):
-        e.set_state({name: bad})  # what the page would send
-    assert getattr(e, name) == x.settings[name].value
-    with pytest.raises(TraitError, match=rf"slider '{name}'"):
-        x.build(**{name: math.nan})
-
-
 def test_the_lesson_04_puzzle_gives_its_values_to_copy():
     """puzzle = gl.widgets.lstm_memory_puzzle(); puzzle.values(): the dict a learner copies, which the check takes."""
     from gatelab.checks.lstm import memory_puzzle_solved
@@ -179,44 +126,4 @@ def test_the_lesson_04_puzzle_gives_its_values_to_copy():
     memory_puzzle_solved(puzzle.values())
 
 
-@sentence_explorers
-def test_sentence_display_is_the_live_view_and_the_same_explorer_for_pages_without_a_kernel(x):
-    """Does the display carry the widget view and, as text/html, the module (each local module inlined once), the
-    CSS, the state and the constants, inline, in less than 40 000 characters?"""
-    e = x.build(**x.solution)
-    data_, _ = e._repr_mimebundle_()
-    assert WIDGET_VIEW in data_
-    page = data_["text/html"]
-    soup = BeautifulSoup(page, "html.parser")
-    (script,) = soup.find_all("script")
-    assert script["type"] == "module" and not script.get("src")
-    assert not soup.find_all(src=True) and not soup.find_all("link")
-    head = r"\s*const source = (.*?), state = (.*?), element = document.getElementById\((.*?)\);"
-    source, state, element = re.match(head, script.string).groups()
-    source = json.loads(source)
-    assert source == es_module(HERE / x.module) and not re.search(r"^import ", source, re.M)
-    for function in ("mount", "sigmoid", "sentenceFigure"):
-        assert source.count(f"export function {function}(") == 1
-    state = json.loads(state)
-    assert (state["_settings"], state["_constants"]) == (e._settings, e.constants())
-    assert {name: state[name] for name in e.sliders} == e.values()
-    assert soup.find(id=json.loads(element)) is not None
-    assert soup.find("style").string == CSS.read_text()
-    assert "</script" not in script.string.lower()
-    assert soup.find("figcaption").get_text() == LIVE_CAPTION
-    # the hardened grader keeps 100 000 characters of a cell's output: the explorer must leave room
-    assert len(page) < 40_000
-
-
 TOP_LEVEL = re.compile(r"^(?:export )?(?:async )?(?:function\*? ?|const |let |var |class )([\w$]+)", re.M)
-
-
-@sentence_explorers
-def test_sentence_modules_share_one_scope_without_a_name_twice(x):
-    """front.py inlines explorer.js, cell.js and sentence.js into the explorer's module, one scope: is every
-    top-level name declared once?"""
-    names = []
-    for path in (HERE / "explorer.js", HERE / "cell.js", HERE / "sentence.js", HERE / x.module):
-        names += TOP_LEVEL.findall(path.read_text())
-    assert len(names) == len(set(names)), sorted(n for n in set(names) if names.count(n) > 1)
-    assert "sentenceFigure" in names and "render" in names
