@@ -102,7 +102,8 @@ def test_make_lab_serves_the_first_lesson_with_no_news_pop_up(installed_copy, re
         # a saved lesson keeps its explorers' state (jupyter-lab-settings/), so it reopens with them live
         widgets = f"{url}/lab/api/settings/@jupyter-widgets/jupyterlab-manager:plugin?token={TOKEN}"
         with urllib.request.urlopen(widgets, timeout=30) as response:
-            assert json.loads(response.read())["composite"]["saveState"] is True
+            schema = json.loads(response.read())["schema"]  # an override is the setting's default
+            assert schema["properties"]["saveState"]["default"] is True
         page = request.getfixturevalue("browser").new_page(viewport={"width": 1280, "height": 800})
         page.goto(lesson)
         expect(page.get_by_role("heading", name="00 · Start here").first).to_be_visible(timeout=60_000)

@@ -111,7 +111,6 @@ export function barPanel(svg, title, bars, lim, ticks) {
 
 let nextId = 0;
 const ALT_DELAY = 150; // ms from the last slider move to the text alternative's new words
-const SYNC_DELAY = 50; // ms from a slider move to the kernel's hearing of it
 const SLIDER_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End"]);
 
 /** Decimals that show a slider's step: 0.1 → 1, 0.05 → 2. */
@@ -119,9 +118,8 @@ function decimals(step) {
   return Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
 }
 
-/** A native range input for one setting (the model's trait of that name), its label and its value beside it.
- * A move sets the model (the view redraws at once, onMove) and calls sync (which tells the kernel). */
-function sliderRow(parent, setting, model, onMove, sync) {
+/** A native range input for one setting (the model's trait of that name), its label and its value beside it. */
+function sliderRow(parent, setting, model, onMove) {
   const id = `gl-slider-${nextId++}-${setting.name}`;
   const row = document.createElement("div");
   row.className = "gl-slider";
@@ -148,7 +146,7 @@ function sliderRow(parent, setting, model, onMove, sync) {
   });
   input.addEventListener("input", () => {
     model.set(setting.name, Number(input.value));
-    sync();
+    model.save_changes(); // at once: an echo of an older send would otherwise overwrite a move not yet sent
   });
   const onChange = () => {
     fromModel();
@@ -195,18 +193,10 @@ export function mount({ model, el }, { name, figureLabel, draw, compute, describ
     if (now) words();
     else describing = setTimeout(words, ALT_DELAY);
   };
-  // The kernel hears of the moves SYNC_DELAY ms after the first of them, all at once (the model sends what changed
-  // since it last sent): its answers (and JupyterLab's busy and idle) come after the frames the moves drew.
-  let syncing = null;
-  const sync = () => { syncing ??= setTimeout(() => { syncing = null; model.save_changes(); }, SYNC_DELAY); };
-  const cleanups = settings.map((setting) => sliderRow(controls, setting, model, () => update(false), sync));
+  const cleanups = settings.map((setting) => sliderRow(controls, setting, model, () => update(false)));
   update(true);
   return () => {
     clearTimeout(describing);
-    if (syncing !== null) {
-      clearTimeout(syncing);
-      model.save_changes();
-    }
     cleanups.forEach((cleanup) => cleanup());
   };
 }
