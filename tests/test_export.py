@@ -36,14 +36,22 @@ def saved_explorers(nb):
     return [saved[model]["state"] for model in views if saved[model]["state"].get("_explorer")]
 
 
-def export(nb, folder, lesson):
-    """nb, lesson's copy, saved in folder and exported by the real command; returns the page's path."""
-    path = folder / "lesson.ipynb"
+def saved_copy(nb, folder, lesson):
+    """nb, run from the released lesson at path lesson, saved in folder under the lesson's folder and name."""
+    path = folder / lesson.parent.name / lesson.name
+    path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
-    command = [sys.executable, "-m", "autograde.export", str(path), "--links-from", str(lesson.parent)]
+    return path
+
+
+def run_export(notebook, out):
+    """The real command: notebook (in a folder named as its released lesson's) exported to out, its figure links
+    from the lesson's folder; returns out."""
+    command = [sys.executable, "-m", "autograde.export", str(notebook), "--out", str(out)]
+    command += ["--links-from", str(ROOT / "lessons" / notebook.parent.name)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    return path.with_suffix(".html")
+    return out
 
 
 def page_states(page):
@@ -58,7 +66,7 @@ def test_the_exported_lesson_has_every_explorer_at_its_saved_values_and_loads_no
     nb, _ = execute(path)
     saved = saved_explorers(nb)
     assert saved, "Run All saved no explorer's state"
-    page = export(nb, tmp_path, path).read_text()
+    page = run_export(saved_copy(nb, tmp_path, path), tmp_path / "page.html").read_text()
     soup = BeautifulSoup(page, "html.parser")
     fetched = [tag["src"][:60] for tag in soup.find_all(src=True) if not tag["src"].startswith("data:")]
     assert not fetched, "the page loads a script or an image from a file or the web"

@@ -9,8 +9,6 @@ Without Chromium these tests skip, except under CI (CI=true), where they must ru
 """
 
 import json
-import subprocess
-import sys
 import time
 
 import nbformat
@@ -32,8 +30,8 @@ from tests.browser import (
     run_all,
     static_server,
 )
-from tests.course import ROOT, execute
-from tests.test_export import EXPLORER_LESSONS, saved_explorers
+from tests.course import execute
+from tests.test_export import EXPLORER_LESSONS, run_export, saved_copy, saved_explorers
 
 pytestmark = pytest.mark.slow
 require_chromium()
@@ -69,16 +67,6 @@ def saved_values(path):
     if WIDGET_STATE not in nb.metadata.get("widgets", {}):
         return []
     return [{d["name"]: state[d["name"]] for d in state["_settings"]} for state in saved_explorers(nb)]
-
-
-def export(notebook, folder):
-    """The real command: notebook exported to folder/page.html, its figure links from the lesson's folder."""
-    out = folder / "page.html"
-    command = [sys.executable, "-m", "autograde.export", str(notebook), "--out", str(out)]
-    command += ["--links-from", str(ROOT / "lessons" / notebook.parent.name)]
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    return out.name
 
 
 def assert_live_offline(offline, folder, page_name, saved):
@@ -123,16 +111,14 @@ def test_a_lesson_saved_in_jupyterlab_reopens_live_and_exports_live(browser, off
         page.close()
         close_sessions(url)
     assert errors == [] and reopened_errors == []
-    assert_live_offline(offline, tmp_path, export(course / LESSON, tmp_path), moved)
+    assert_live_offline(offline, tmp_path, run_export(course / LESSON, tmp_path / "page.html").name, moved)
 
 
 @pytest.mark.parametrize("path", EXPLORER_LESSONS, ids=lambda p: p.stem)
 def test_every_lesson_exported_after_run_all_is_live_with_no_kernel(offline, tmp_path, path):
     nb, _ = execute(path)
-    notebook = tmp_path / path.parent.name / path.name
-    notebook.parent.mkdir()
-    nbformat.write(nb, notebook)
+    notebook = saved_copy(nb, tmp_path, path)
     saved = saved_values(notebook)
     assert saved, "Run All saved no explorer's state"
-    assert_live_offline(offline, tmp_path, export(notebook, tmp_path), saved)
+    assert_live_offline(offline, tmp_path, run_export(notebook, tmp_path / "page.html").name, saved)
     print(f"{path.stem}: {len(saved)} explorers live in the exported page: {json.dumps(saved)[:200]}")
