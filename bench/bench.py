@@ -12,6 +12,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import nbformat
+
 from autograde.release import release
 from tests import browser
 from tests.course import ROOT, SOLUTION_NOTEBOOKS, execute, make_course, nbgrader, read, submission, submit
@@ -88,8 +90,6 @@ def key_presses(page, explorer):
 
 def round_trip_notebook(course):
     """A notebook in course showing ROUND_TRIP; returns its path relative to course."""
-    import nbformat
-
     kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb = nbformat.v4.new_notebook(metadata={"kernelspec": kernel})  # JupyterLab starts it without asking
     nb.cells = [nbformat.v4.new_code_cell(ROUND_TRIP)]
@@ -114,9 +114,36 @@ def explorers_on(chromium, url, notebook, workspace):
     browser.close_sessions(url)
 
 
+def exported_pages(folder, lessons):
+    """The lessons, executed (their widget state saved) and exported by autograde.export into folder, as the no-kernel
+    page the course site builds on; returns the pages' names, relative to folder."""
+    from autograde.export import export
+
+    pages = []
+    for path in lessons:
+        print(f"executing and exporting {path.stem}", file=sys.stderr)
+        saved = folder / f"{path.stem}.ipynb"
+        nbformat.write(execute(path)[0], saved)
+        pages.append(export(saved, links_from=path.parent).name)
+    return pages
+
+
+def explorers_on_page(chromium, url):
+    """Open url (a page with no Jupyter); yields (page, name, explorer) for each explorer on it, scrolled to."""
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    explorers = page.locator(".gl-explorer")
+    explorers.first.wait_for(timeout=30_000)
+    for explorer in explorers.all():
+        explorer.scroll_into_view_if_needed()
+        yield page, explorer.evaluate(EXPLORER_NAME), explorer
+    page.close()
+
+
 def browser_latencies(folder):
     """{what: [(painted, next frame) ms from key press]} in Chromium: a bare page, every explorer of every lesson
-    inside JupyterLab, and the kernel round trip (ROUND_TRIP) in the same JupyterLab."""
+    inside JupyterLab and on its exported page (no kernel, served from loopback), and the kernel round trip
+    (ROUND_TRIP) in the same JupyterLab."""
     from playwright.sync_api import sync_playwright
 
     course = browser.course_copy(folder / "course")
@@ -127,12 +154,17 @@ def browser_latencies(folder):
         page.set_content(BARE_PAGE)
         results["bare page, a range input moving an SVG dot (the floor)"] = key_presses(page, page.locator("div"))
         page.close()
-        for path in SOLUTION_NOTEBOOKS:
-            if "gl.widgets." in path.read_text():
-                for page, name, explorer in explorers_on(chromium, url, path.relative_to(ROOT), path.stem):
-                    results[f"{path.stem}: {name}"] = key_presses(page, explorer)
+        explorer_lessons = [path for path in SOLUTION_NOTEBOOKS if "gl.widgets." in path.read_text()]
+        for path in explorer_lessons:
+            for page, name, explorer in explorers_on(chromium, url, path.relative_to(ROOT), path.stem):
+                results[f"{path.stem}: {name}"] = key_presses(page, explorer)
         for page, _, explorer in explorers_on(chromium, url, round_trip_notebook(course), "round-trip"):
             results["baseline: a kernel round trip (slider → kernel → same-size PNG)"] = key_presses(page, explorer)
+        (folder / "pages").mkdir()
+        with browser.static_server(folder / "pages") as site:
+            for name in exported_pages(folder / "pages", explorer_lessons):
+                for page, explorer_name, explorer in explorers_on_page(chromium, f"{site}/{name}"):
+                    results[f"exported {Path(name).stem}, no kernel: {explorer_name}"] = key_presses(page, explorer)
         chromium.close()
     return results
 
@@ -186,8 +218,9 @@ def browser_section(folder):
     if not browser.CHROMIUM.exists():
         return ["## Browser: skipped (no Debian chromium)"]
     lines = [
-        "## Browser, inside JupyterLab: ms from key press to the frame that shows the figure changed (painted), and "
-        "to the start of the frame after it (next frame, an upper bound): median / p95 (budget 16 / 33 ms)",
+        "## Browser, inside JupyterLab and on the exported pages: ms from key press to the frame that shows the figure "
+        "changed (painted), and to the start of the frame after it (next frame, an upper bound): median / p95 "
+        "(budget 16 / 33 ms)",
         "",
         "| explorer | painted | next frame | moves |",
         "|---|---|---|---|",
