@@ -67,6 +67,13 @@ def test_init_params_has_the_course_layout_and_the_forget_bias(rng):
     assert params["W_c"].abs().max() <= 1 / 3**0.5
 
 
+def test_a_negative_update_bias_makes_the_gru_keep_h_prev_at_start():
+    net = train.Network("gru", n_x=5, n_h=3, n_y=1, update_bias=-2.0)
+    assert torch.equal(net.params["b_z"], torch.full((3,), -2.0)) and torch.equal(net.params["b_r"], torch.zeros(3))
+    _, gates = net.run(torch.zeros(2, 4, dtype=torch.long))
+    assert gates["z"][:, 0].max() < 0.2  # z = 1 would take the candidate: most of h_prev is kept
+
+
 def test_network_run_records_every_state_and_gate_over_time():
     net = train.Network("lstm", n_x=7, n_h=4, n_y=2)
     x = torch.randint(0, 7, (3, 5), generator=torch.Generator().manual_seed(1))

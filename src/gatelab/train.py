@@ -99,10 +99,12 @@ CELLS = {
 }
 
 
-def init_params(cell, n_x, n_h, generator, forget_bias=0.0):
+def init_params(cell, n_x, n_h, generator, forget_bias=0.0, update_bias=0.0):
     """Initial params for cell: W_g (H, H + D) ~ U(-1/sqrt(H), 1/sqrt(H)) as in torch, b_g = 0.
 
-    b_f, if the cell has a forget gate, starts at forget_bias (Jozefowicz et al. 2015 propose 1).
+    b_f, if the cell has a forget gate, starts at forget_bias (Jozefowicz et al. 2015 propose 1); b_z, if it
+    has an update gate, at update_bias (negative: the course's GRU, where z = 1 takes the candidate, starts by
+    keeping most of h_prev, as b_f = 1 makes the LSTM keep c_prev).
     With identity_init, W_h's recurrent block W_h[:, :H] starts as I and its input block small.
     """
     bound = 1 / math.sqrt(n_h)
@@ -112,6 +114,8 @@ def init_params(cell, n_x, n_h, generator, forget_bias=0.0):
         params[f"b_{g}"] = torch.zeros(n_h)
     if "f" in cell.weights:
         params["b_f"] += forget_bias
+    if "z" in cell.weights:
+        params["b_z"] += update_bias
     if cell.identity_init:
         params["W_h"][:, :n_h] = torch.eye(n_h)
         params["W_h"][:, n_h:] = 0.001 * torch.randn(n_h, n_x, generator=generator)
@@ -130,12 +134,12 @@ class Network(nn.Module):
     column D of W_f is "what the forget gate sees when that word arrives"), or features (B, T, n_x).
     """
 
-    def __init__(self, kind, n_x, n_h, n_y, seed=0, forget_bias=0.0):
+    def __init__(self, kind, n_x, n_h, n_y, seed=0, forget_bias=0.0, update_bias=0.0):
         super().__init__()
         generator = torch.Generator().manual_seed(seed)
         self.cell = CELLS[kind] if isinstance(kind, str) else kind
         self.kind, self.n_x, self.n_h = kind, n_x, n_h
-        self.params = nn.ParameterDict(init_params(self.cell, n_x, n_h, generator, forget_bias))
+        self.params = nn.ParameterDict(init_params(self.cell, n_x, n_h, generator, forget_bias, update_bias))
         self.readout = nn.Linear(n_h, n_y)
         with torch.no_grad():
             bound = 1 / math.sqrt(n_h)
