@@ -12,12 +12,10 @@ Without Chromium these tests skip, except under CI (CI=true), where they must ru
 
 import json
 import random
-from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import expect
 
-from gatelab import dynamics, widgets
 from gatelab.widgets.front import is_integer
 from tests.browser import (
     axe_violations,
@@ -33,56 +31,12 @@ from tests.browser import (
     run_all,
     static_server,
 )
+from tests.explorers import EXPLORERS
 
 pytestmark = pytest.mark.slow
 require_chromium()
 
 
-@dataclass
-class FrontEnd:
-    """An explorer drawn in the browser, as these tests drive it."""
-
-    name: str  # its gl.widgets function
-    lesson: str  # the released lesson that shows it
-    settings: dict  # its sliders: gatelab.dynamics' settings
-    step: object  # the gatelab.dynamics function computing every number it shows
-    slider: str  # the slider the keyboard moves
-    start: str  # its text alternative at the start begins with this
-
-    def __str__(self):
-        return self.name
-
-    @property
-    def selector(self):
-        return f".gl-explorer.gl-{self.name.removesuffix('_explorer').replace('_', '-')}"
-
-
-EXPLORERS = [
-    FrontEnd(
-        "gru_gate_explorer", "lessons/02-gru-forward/02-gru-forward.ipynb", dynamics.GRU_GATE_SETTINGS,
-        dynamics.gru_gate_step, "b", "z = 0.88: 88% candidate, 12% old memory",
-    ),
-    FrontEnd(
-        "lstm_gate_explorer", "lessons/04-lstm-forward/04-lstm-forward.ipynb", dynamics.LSTM_GATE_SETTINGS,
-        dynamics.lstm_gate_step, "b_f", "f = 0.95: the memory is kept",
-    ),
-    FrontEnd(
-        "gru_sentence", "lessons/02-gru-forward/02-gru-forward.ipynb", dynamics.GRU_SENTENCE_SETTINGS,
-        dynamics.gru_sentence_numbers, "b_z", "✘ The cat, which already ate, was full: h = +0.28 at ','",
-    ),
-    FrontEnd(
-        "lstm_memory_puzzle", "lessons/04-lstm-forward/04-lstm-forward.ipynb", dynamics.LSTM_PUZZLE_SETTINGS,
-        dynamics.lstm_puzzle_numbers, "b_f", "✘ The cat, which already ate, was full: c = +0.28 at ','",
-    ),
-    FrontEnd(
-        "vanishing_gradient", "lessons/01-why-gates/01-why-gates.ipynb", dynamics.VANISHING_SETTINGS,
-        dynamics.vanishing_numbers, "w", "|∂h_T/∂h_0| = 1.8e-10 at T = 40: vanished",
-    ),
-    FrontEnd(
-        "gradient_highway", "lessons/05-lstm-backward/05-lstm-backward.ipynb", dynamics.HIGHWAY_SETTINGS,
-        dynamics.highway_numbers, "b_f", "At T = 40: the LSTM's ∂c_T/∂c_0 along the cell = 4.1e-7 (vanished)",
-    ),
-]  # fmt: skip
 TOLERANCE = 1e-9
 SETTINGS_COUNT = 50
 
@@ -111,7 +65,7 @@ SET_SLIDERS = """(explorer, values) => {
 def largest_difference(explorer, settings, numbers):
     """max |page − gatelab.dynamics| over every number the page computed for settings; what is not a number
     (a verdict's words, whether it is solved) must be equal."""
-    return difference(numbers, explorer.step(**settings))
+    return difference(numbers, explorer.numbers(**settings))
 
 
 def random_settings(explorer, rng, on_the_steps):
@@ -140,7 +94,7 @@ def in_lab(request, browser, lab):
     """The explorer's lesson in JupyterLab after Run All; yields (page, its console errors, the explorer)."""
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     errors = console_errors(page)
-    open_notebook(page, lab, request.param.lesson, workspace=request.param.name)
+    open_notebook(page, lab, request.param.lesson, workspace=str(request.param))
     run_all(page)
     yield page, errors, request.param
     page.close()
@@ -170,7 +124,7 @@ def test_the_explorer_answers_the_keyboard_in_jupyterlab(in_lab):
         assert largest_difference(front_end, settings, numbers) <= TOLERANCE
     expect(alt).not_to_have_text(text)
 
-    kernel = json.loads(page.evaluate(RUN_IN_KERNEL, KERNEL_VALUES % type(getattr(widgets, front_end.name)()).__name__))
+    kernel = json.loads(page.evaluate(RUN_IN_KERNEL, KERNEL_VALUES % type(front_end.build()).__name__))
     assert settings in kernel, f"the kernel's explorers hold {kernel}, the page {settings}"
     cell = explorer.locator("xpath=ancestor::div[contains(@class, 'jp-CodeCell')][1]")  # no error in its cell
     expect(cell).to_have_count(1)
@@ -209,7 +163,7 @@ def test_the_display_with_no_kernel_is_the_live_explorer(offline, tmp_path, fron
     name, s = front_end.slider, front_end.settings[front_end.slider]
     start = s.value - 5 * s.step
     with static_server(tmp_path) as url:
-        page.goto(f"{url}/{standalone_page(tmp_path, getattr(widgets, front_end.name)(**{name: start}))}")
+        page.goto(f"{url}/{standalone_page(tmp_path, front_end.build(**{name: start}))}")
         explorer = page.locator(front_end.selector).first  # a lesson may show an explorer twice: its first
         expect(explorer).to_be_visible()
         expect(explorer.get_by_role("slider")).to_have_count(len(front_end.settings))
@@ -240,7 +194,7 @@ def test_numbers_off_the_slider_steps_match_dynamics_with_no_kernel(offline, tmp
     with static_server(tmp_path) as url:
         for _ in range(SETTINGS_COUNT):
             values = random_settings(front_end, rng, on_the_steps=False)
-            explorer = getattr(widgets, front_end.name)()
+            explorer = front_end.build()
             for name, value in values.items():
                 explorer.sliders[name].value = value
             page.goto(f"{url}/{standalone_page(tmp_path, explorer)}")
@@ -265,7 +219,7 @@ def test_the_explorer_meets_wcag_2_1_aa_with_no_kernel(offline, tmp_path, front_
     """axe-core on the explorer's text/html display (a page with no kernel): no WCAG 2.1 A or AA violation."""
     page, errors, aborted = offline
     with static_server(tmp_path) as url:
-        page.goto(f"{url}/{standalone_page(tmp_path, getattr(widgets, front_end.name)())}")
+        page.goto(f"{url}/{standalone_page(tmp_path, front_end.build())}")
         expect(page.locator(front_end.selector)).to_be_visible()
         assert axe_violations(page, "figure.gl-standalone") == []
     assert aborted == [] and errors == []

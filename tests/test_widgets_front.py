@@ -10,7 +10,6 @@ constants, its verdicts. tests/test_explorers_browser.py runs every explorer in 
 import json
 import math
 import re
-from dataclasses import dataclass
 
 import ipywidgets
 import pytest
@@ -20,44 +19,13 @@ from traitlets import TraitError
 
 from gatelab import dynamics, widgets
 from gatelab.widgets.front import CSS, HERE, LIVE_CAPTION, LOCAL_IMPORT, es_module, explorer_from_state, is_integer
+from tests.explorers import EXPLORERS
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # A top-level declaration of an ES module: the names front.py's inlining puts in one scope.
 TOP_LEVEL = re.compile(r"^(?:export )?(?:async )?(?:function\*? ?|const |let |var |class )([\w$]+)", re.M)
 
 
-@dataclass
-class Explorer:
-    """An explorer as these tests build it."""
-
-    build: object  # its gl.widgets function
-    cls: type
-    settings: dict  # gatelab.dynamics' settings of its sliders
-    numbers: object  # gatelab.dynamics' function of every number it shows
-    module: str  # its ES module, beside front.py
-
-    def __str__(self):
-        return self.build.__name__
-
-    def first(self, integer=False):
-        """The name of its first slider (of its first integer slider, with integer=True), or None."""
-        return next((n for n, s in self.settings.items() if is_integer(s) == integer), None)
-
-
-EXPLORERS = [
-    Explorer(widgets.vanishing_gradient, widgets.VanishingGradientExplorer, dynamics.VANISHING_SETTINGS,
-             dynamics.vanishing_numbers, "vanishing.js"),
-    Explorer(widgets.gru_gate_explorer, widgets.GRUGateExplorer, dynamics.GRU_GATE_SETTINGS,
-             dynamics.gru_gate_step, "gru_gate.js"),
-    Explorer(widgets.gru_sentence, widgets.GRUSentenceExplorer, dynamics.GRU_SENTENCE_SETTINGS,
-             dynamics.gru_sentence_numbers, "gru_sentence.js"),
-    Explorer(widgets.lstm_gate_explorer, widgets.LSTMGateExplorer, dynamics.LSTM_GATE_SETTINGS,
-             dynamics.lstm_gate_step, "lstm_gate.js"),
-    Explorer(widgets.lstm_memory_puzzle, widgets.LSTMPuzzleExplorer, dynamics.LSTM_PUZZLE_SETTINGS,
-             dynamics.lstm_puzzle_numbers, "lstm_puzzle.js"),
-    Explorer(widgets.gradient_highway, widgets.GradientHighwayExplorer, dynamics.HIGHWAY_SETTINGS,
-             dynamics.highway_numbers, "highway.js"),
-]  # fmt: skip
 every_explorer = pytest.mark.parametrize("x", EXPLORERS, ids=str)
 with_an_integer_slider = pytest.mark.parametrize("x", [x for x in EXPLORERS if x.first(integer=True)], ids=str)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 
 from gatelab import data, dynamics, widgets
+from tests.explorers import BY_NAME, Explorer
 
 GRU_SOLUTION = {"z_noun": 8.0, "b_z": -4.0, "h_number": 3.0}
 LSTM_SOLUTION = {"f_verb": 0.0, "b_f": 4.0, "i_noun": 8.0, "b_i": -4.0, "c_number": 3.0, "b_o": 2.0}
@@ -27,33 +28,19 @@ def move(explorer, **values):
 
 
 @dataclass
-class Sentence:
-    """A sentence explorer, as these tests drive it."""
+class Sentence(Explorer):
+    """A sentence explorer, as these tests drive it: an Explorer with its cell, its verdict and a solution."""
 
-    build: object  # its gl.widgets function
-    cls: type
-    settings: dict  # gatelab.dynamics' settings of its sliders
-    numbers: object  # gatelab.dynamics' function of every number it shows
-    trace: object  # gatelab.dynamics' one-unit cell reading a sentence
-    verdict: object  # gatelab.dynamics' verdict
-    solution: dict
-    module: str
-
-    def __str__(self):
-        return self.build.__name__
+    trace: object = None  # gatelab.dynamics' one-unit cell reading a sentence
+    verdict: object = None  # gatelab.dynamics' verdict
+    solution: dict = None
 
 
 SENTENCE_EXPLORERS = [
-    Sentence(
-        widgets.gru_sentence, widgets.GRUSentenceExplorer, dynamics.GRU_SENTENCE_SETTINGS,
-        dynamics.gru_sentence_numbers, dynamics.gru_sentence_trace, dynamics.gru_latch_verdict, GRU_SOLUTION,
-        "gru_sentence.js",
-    ),
-    Sentence(
-        widgets.lstm_memory_puzzle, widgets.LSTMPuzzleExplorer, dynamics.LSTM_PUZZLE_SETTINGS,
-        dynamics.lstm_puzzle_numbers, dynamics.lstm_sentence_trace, dynamics.lstm_memory_verdict, LSTM_SOLUTION,
-        "lstm_puzzle.js",
-    ),
+    Sentence(**vars(BY_NAME["gru_sentence"]), trace=dynamics.gru_sentence_trace, verdict=dynamics.gru_latch_verdict,
+             solution=GRU_SOLUTION),
+    Sentence(**vars(BY_NAME["lstm_memory_puzzle"]), trace=dynamics.lstm_sentence_trace,
+             verdict=dynamics.lstm_memory_verdict, solution=LSTM_SOLUTION),
 ]  # fmt: skip
 sentence_explorers = pytest.mark.parametrize("x", SENTENCE_EXPLORERS, ids=str)
 

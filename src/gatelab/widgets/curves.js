@@ -3,7 +3,7 @@
 // as powers of ten, the vanished and exploded zones (shaded and named), a legend in the SVG; each update only
 // sets attributes (a line's path, a marker's position, the T line). An explorer's module imports these from
 // "./curves.js"; gatelab/widgets/front.py inlines this file in its place.
-import { COLOR, TEXT_COLOR, node } from "./explorer.js";
+import { COLOR, TEXT_COLOR, label, node, sup } from "./explorer.js";
 
 /** log10 max(|v|, floor): a gradient on the log scale, floored (0 would be −∞). */
 export function log10Gradient(v, floor) {
@@ -21,17 +21,6 @@ export function gradientText(log10, floor) {
   if (log10 <= Math.log10(floor)) return `≤ ${floor.toExponential(0)}`;
   const v = 10 ** log10;
   return `= ${v >= 0.01 && v < 1000 ? v.toPrecision(2) : v.toExponential(1).replace("e+", "e")}`;
-}
-
-/** A text at (x, y) from parts: a string is plain text, { sub } or { sup } a subscript or a superscript. */
-export function scriptedText(parent, x, y, parts, attrs = {}) {
-  const t = node(parent, "text", { x, y, ...attrs });
-  for (const part of parts) {
-    if (typeof part === "string") t.append(part);
-    else if (part.sub !== undefined) node(t, "tspan", { "baseline-shift": "sub", "font-size": "75%" }, part.sub);
-    else node(t, "tspan", { "baseline-shift": "super", "font-size": "75%" }, part.sup);
-  }
-  return t;
 }
 
 /** A line's look as SVG attributes. */
@@ -66,17 +55,17 @@ export function curvePanel(svg, { box, tMax, lo, hi, every, zones, title, yTitle
   const zoneText = {
     "text-anchor": "end", style: `fill: ${TEXT_COLOR.vermillion}`, "font-style": "italic", "font-size": 11,
   };
-  const power = (v) => ({ sup: String(Math.round(v)).replace("-", "−") });
+  const power = (v) => sup(String(Math.round(v)).replace("-", "−"));
   const width = box.right - box.left;
   if (vanished > lo) {
     node(shade, "rect", { x: box.left, y: y(vanished), width, height: box.bottom - y(vanished), ...zone });
-    scriptedText(shade, box.right - 6, box.bottom - 6, ["vanished: below 10", power(vanished)], zoneText);
+    label(shade, box.right - 6, box.bottom - 6, ["vanished: below 10", power(vanished)], zoneText);
   }
   if (exploded < hi) {
     const height = y(exploded) - box.top; // the label's baseline: inside a thin zone too
     node(shade, "rect", { x: box.left, y: box.top, width, height, ...zone });
     const baseline = box.top + Math.min(15, height - 2);
-    scriptedText(shade, box.right - 6, baseline, ["exploded: above 10", power(exploded)], zoneText);
+    label(shade, box.right - 6, baseline, ["exploded: above 10", power(exploded)], zoneText);
   }
 
   // The axes: a frame, ticks (powers of ten; every 20 steps), their labels, the titles.
@@ -84,16 +73,16 @@ export function curvePanel(svg, { box, tMax, lo, hi, every, zones, title, yTitle
   node(axes, "rect", { x: box.left, y: box.top, width: box.right - box.left, height: box.bottom - box.top });
   for (let v = Math.ceil(lo / every) * every; v <= hi; v += every) {
     node(axes, "line", { x1: box.left, x2: box.right, y1: y(v), y2: y(v), class: v === 0 ? "gl-zero" : "gl-grid" });
-    scriptedText(axes, box.left - 6, y(v) + 4, ["10", power(v)], { "text-anchor": "end" });
+    label(axes, box.left - 6, y(v) + 4, ["10", power(v)], { "text-anchor": "end" });
   }
   for (let t = 0; t <= tMax; t += 20) {
     node(axes, "line", { x1: x(t), x2: x(t), y1: box.bottom, y2: box.bottom + 4, stroke: "#595959" });
-    scriptedText(axes, x(t), box.bottom + 17, [String(t)], { "text-anchor": "middle" });
+    label(axes, x(t), box.bottom + 17, [String(t)]);
   }
-  scriptedText(axes, (box.left + box.right) / 2, box.bottom + 34, ["time step t"], { "text-anchor": "middle" });
-  scriptedText(axes, (box.left + box.right) / 2, box.top - 18, title, { "text-anchor": "middle" });
+  label(axes, (box.left + box.right) / 2, box.bottom + 34, ["time step t"]);
+  label(axes, (box.left + box.right) / 2, box.top - 18, title);
   const middle = (box.top + box.bottom) / 2;
-  scriptedText(axes, 16, middle, yTitle, { "text-anchor": "middle", transform: `rotate(-90 16 ${middle})` });
+  label(axes, 16, middle, yTitle, { transform: `rotate(-90 16 ${middle})` });
 
   // The T line, the lines (paths, clipped to the panel by hand: no url(#…) references), the marks at T.
   const tLine = node(svg, "line", {
@@ -123,7 +112,7 @@ export function curvePanel(svg, { box, tMax, lo, hi, every, zones, title, yTitle
       node(legend, "path", { d: shapePath(mark.shape, legendAt.x + 32, row - 4, 5), fill: mark.color, stroke: "#fff" });
     }
     for (const parts of line.legend) {
-      scriptedText(legend, legendAt.x + 44, row, parts);
+      label(legend, legendAt.x + 44, row, parts, { "text-anchor": "start" });
       row += 16;
     }
     row += 10;

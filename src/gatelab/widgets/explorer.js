@@ -24,13 +24,19 @@ export function node(parent, tag, attrs = {}, text = "") {
   return n;
 }
 
-/** A text label at (x, y): parts alternate base text and subscripts, ["c", "t", " = f·c", "prev"] is c_t = f·c_prev. */
+/** A subscript part of a label: ["c", sub("t")] is c_t. */
+export const sub = (text) => ({ sub: text });
+/** A superscript part of a label: ["10", sup("−5")] is 10⁻⁵. */
+export const sup = (text) => ({ sup: text });
+
+/** A text label at (x, y), centred unless attrs say otherwise; parts are plain strings, sub()s and sup()s. */
 export function label(parent, x, y, parts, attrs = {}) {
   const t = node(parent, "text", { x, y, "text-anchor": "middle", ...attrs });
-  parts.forEach((part, k) => {
-    if (k % 2 === 0) t.append(part);
-    else if (part) node(t, "tspan", { "baseline-shift": "sub", "font-size": "75%" }, part);
-  });
+  for (const part of parts) {
+    if (typeof part === "string") t.append(part);
+    else if (part.sub !== undefined) node(t, "tspan", { "baseline-shift": "sub", "font-size": "75%" }, part.sub);
+    else node(t, "tspan", { "baseline-shift": "super", "font-size": "75%" }, part.sup);
+  }
   return t;
 }
 

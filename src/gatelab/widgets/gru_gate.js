@@ -1,7 +1,7 @@
 // Lesson 02's gate explorer, computed and drawn in the browser (an anywidget module; gru_gate.py declares
 // its synced state: one number per slider, and _settings, each slider's label, range and step).
 // gatelab.dynamics.gru_gate_step computes the same numbers in Python; a browser test compares the two.
-import { COLOR, TEXT_COLOR, barPanel, gatePanel, mount } from "./explorer.js";
+import { COLOR, TEXT_COLOR, barPanel, gatePanel, mount, sub } from "./explorer.js";
 import { preActivation, sigmoid } from "./cell.js";
 
 // --- The math: one GRU unit's update gate and the memory it makes, in the course's notation --------------
@@ -28,12 +28,12 @@ function draw(svg) {
   const showGate = gatePanel(svg, [
     { gate: "z", color: COLOR.blue, textColor: TEXT_COLOR.blue, shape: "circle", dashes: "5 3" },
   ], sigmoid);
-  const showBars = barPanel(svg, ["h", "next", " = z·h̃ + (1 − z)·h", "prev"], [
-    { key: "h_prev", parts: ["h", "prev"], color: COLOR.grey },
-    { key: "keep", parts: ["(1−z)·h", "prev"], color: COLOR.grey },
+  const showBars = barPanel(svg, ["h", sub("next"), " = z·h̃ + (1 − z)·h", sub("prev")], [
+    { key: "h_prev", parts: ["h", sub("prev")], color: COLOR.grey },
+    { key: "keep", parts: ["(1−z)·h", sub("prev")], color: COLOR.grey },
     { key: "h_tilde", parts: ["h̃"], color: COLOR.orange },
     { key: "write", parts: ["z·h̃"], color: COLOR.orange },
-    { key: "h_next", parts: ["h", "next"], color: COLOR.blue },
+    { key: "h_next", parts: ["h", sub("next")], color: COLOR.blue },
   ], 1.1, [-1, -0.5, 0.5, 1]);
   return (q, s) => {
     showGate("z", q.a, q.z);

@@ -3,7 +3,7 @@
 // A one-unit GRU reads "The cat, which already ate, was full" and its plural token by token; the puzzle: h latches
 // the subject's number at the noun and holds it to the verb. gatelab.dynamics.gru_sentence_numbers computes the
 // same numbers and words in Python; a browser test compares the two.
-import { mount } from "./explorer.js";
+import { mount, sub } from "./explorer.js";
 import { sigmoid } from "./cell.js";
 import { firstMiss, inputDrive, numberWord, pyFloat, pyRepr, pySigned2, readerHeight, saysText, sentenceEnd, sentenceFigure, shortText, signedText } from "./sentence.js";
 
@@ -74,14 +74,14 @@ function render({ model, el }) {
   const c = model.get("_constants");
   const panels = [
     {
-      title: ["update gate z", "t"], lo: -0.04, hi: 1.04, ticks: [0, 0.5, 1], levels: [],
-      series: [{ key: "z", parts: ["z", "t", " update"], dashes: "" }],
+      title: ["update gate z", sub("t")], lo: -0.04, hi: 1.04, ticks: [0, 0.5, 1], levels: [],
+      series: [{ key: "z", parts: ["z", sub("t"), " update"], dashes: "" }],
     },
     {
-      title: ["memory h", "t"], lo: -1.1, hi: 1.1, ticks: [-1, 0, 1], levels: [-c.latch_min, c.latch_min],
+      title: ["memory h", sub("t")], lo: -1.1, hi: 1.1, ticks: [-1, 0, 1], levels: [-c.latch_min, c.latch_min],
       series: [
-        { key: "h", parts: ["h", "t", " memory"], dashes: "" },
-        { key: "h_tilde", parts: ["h̃", "t", " candidate"], dashes: "2 3" },
+        { key: "h", parts: ["h", sub("t"), " memory"], dashes: "" },
+        { key: "h_tilde", parts: ["h̃", sub("t"), " candidate"], dashes: "2 3" },
       ],
     },
   ];

@@ -2,7 +2,7 @@
 // state: the sliders b_f, T and w, and _constants, the fixed input sequence, the LSTM's weights, the start states
 // and the thresholds). gatelab.dynamics.highway_numbers computes the same numbers in Python (with autograd); a
 // browser test compares the two.
-import { COLOR, mount } from "./explorer.js";
+import { COLOR, mount, sub } from "./explorer.js";
 import { preActivation, sigmoid } from "./cell.js";
 import { curvePanel, gradientText, gradientVerdict, log10Gradient } from "./curves.js";
 
@@ -65,7 +65,7 @@ export function describeHighway(q, s, k) {
 // --- The figure: the four gradients on a log scale, t = 1 … 100, with T marked -----------------------------
 
 function drawHighway(svg, k) {
-  const dc = ["∂c", { sub: "t" }, "/∂c", { sub: "0" }];
+  const dc = ["∂c", sub("t"), "/∂c", sub("0")];
   const show = curvePanel(svg, {
     box: { left: 70, right: 470, top: 40, bottom: 260 },
     tMax: k.x.length, lo: -16, hi: 4, every: 4, zones: k,
@@ -73,12 +73,12 @@ function drawHighway(svg, k) {
     yTitle: ["|gradient|"],
     lines: [
       { key: "cell", color: COLOR.blue, width: 2.6, legend: [["LSTM ", ...dc, " along"], ["the cell (solid)"]] },
-      { key: "product", color: COLOR.blue, dots: true, legend: [["f", { sub: "1" }, " f", { sub: "2" }, " ⋯ f", { sub: "t" },
+      { key: "product", color: COLOR.blue, dots: true, legend: [["f", sub("1"), " f", sub("2"), " ⋯ f", sub("t"),
         " (circles)"]] },
       { key: "full", color: COLOR.green, width: 2, dashes: "1 4", legend: [["LSTM |", ...dc, "|, all"],
         ["paths, through h too (dotted)"]] },
-      { key: "rnn", color: COLOR.vermillion, width: 2.2, dashes: "8 4", legend: [["tanh RNN |∂h", { sub: "t" }, "/∂h",
-        { sub: "0" }, "|"], ["(dashed)"]] },
+      { key: "rnn", color: COLOR.vermillion, width: 2.2, dashes: "8 4", legend: [["tanh RNN |∂h", sub("t"), "/∂h",
+        sub("0"), "|"], ["(dashed)"]] },
     ],
     marks: [{ key: "cell", color: COLOR.blue, shape: "circle" }, { key: "rnn", color: COLOR.vermillion, shape: "square" }],
     legendAt: { x: 488, y: 52 },

@@ -1,7 +1,7 @@
 // Lesson 04's gate explorer, computed and drawn in the browser (an anywidget module; lstm_gate.py declares
 // its synced state: one number per slider, and _settings, each slider's label, range and step).
 // gatelab.dynamics.lstm_gate_step computes the same numbers in Python; a browser test compares the two.
-import { COLOR, TEXT_COLOR, barPanel, gatePanel, mount } from "./explorer.js";
+import { COLOR, TEXT_COLOR, barPanel, gatePanel, mount, sub } from "./explorer.js";
 import { preActivation, sigmoid } from "./cell.js";
 
 // --- The math: one LSTM unit, one step, in the course's notation ----------------------------------------
@@ -31,12 +31,12 @@ function draw(svg) {
     { gate: "f", color: COLOR.vermillion, textColor: TEXT_COLOR.vermillion, shape: "circle", dashes: "5 3" },
     { gate: "i", color: COLOR.green, textColor: TEXT_COLOR.green, shape: "square", dashes: "1.5 3" },
   ], sigmoid);
-  const showBars = barPanel(svg, ["c", "t", " = f·c", "prev", " + i·c̃"], [
-    { key: "c_prev", parts: ["c", "prev"], color: COLOR.grey },
-    { key: "f_c_prev", parts: ["f·c", "prev"], color: COLOR.vermillion },
+  const showBars = barPanel(svg, ["c", sub("t"), " = f·c", sub("prev"), " + i·c̃"], [
+    { key: "c_prev", parts: ["c", sub("prev")], color: COLOR.grey },
+    { key: "f_c_prev", parts: ["f·c", sub("prev")], color: COLOR.vermillion },
     { key: "c_tilde", parts: ["c̃"], color: COLOR.orange },
     { key: "i_c_tilde", parts: ["i·c̃"], color: COLOR.green },
-    { key: "c", parts: ["c", "t"], color: COLOR.blue },
+    { key: "c", parts: ["c", sub("t")], color: COLOR.blue },
   ], 3.1, [-3, -2, -1, 1, 2, 3]);
   return (q, s) => {
     showGate("f", q.a_f, q.f);

@@ -3,7 +3,7 @@
 // A one-unit LSTM reads "The cat, which already ate, was full" and its plural token by token; the puzzle: the
 // cell carries the subject's number from the noun to the verb, and h shows it there.
 // gatelab.dynamics.lstm_puzzle_numbers computes the same numbers and words in Python; a browser test compares.
-import { mount } from "./explorer.js";
+import { mount, sub } from "./explorer.js";
 import { sigmoid } from "./cell.js";
 import { firstMiss, inputDrive, numberWord, pyFloat, pyRepr, pySigned2, readerHeight, saysText, sentenceEnd, sentenceFigure, shortText, signedText } from "./sentence.js";
 
@@ -88,17 +88,17 @@ function render({ model, el }) {
   const k = model.get("_constants");
   const panels = [
     {
-      title: ["gates f", "t", ", i", "t"], lo: -0.04, hi: 1.04, ticks: [0, 0.5, 1], levels: [],
+      title: ["gates f", sub("t"), ", i", sub("t")], lo: -0.04, hi: 1.04, ticks: [0, 0.5, 1], levels: [],
       series: [
-        { key: "f", parts: ["f", "t", " forget"], dashes: "" },
-        { key: "i", parts: ["i", "t", " input"], dashes: "2 3" },
+        { key: "f", parts: ["f", sub("t"), " forget"], dashes: "" },
+        { key: "i", parts: ["i", sub("t"), " input"], dashes: "2 3" },
       ],
     },
     {
-      title: ["memory c", "t", ", h", "t"], lo: -1.6, hi: 1.6, ticks: [-1, 0, 1], levels: [-k.cell_min, k.cell_min],
+      title: ["memory c", sub("t"), ", h", sub("t")], lo: -1.6, hi: 1.6, ticks: [-1, 0, 1], levels: [-k.cell_min, k.cell_min],
       series: [
-        { key: "c", parts: ["c", "t", " cell"], dashes: "" },
-        { key: "h", parts: ["h", "t", " hidden"], dashes: "2 3" },
+        { key: "c", parts: ["c", sub("t"), " cell"], dashes: "" },
+        { key: "h", parts: ["h", sub("t"), " hidden"], dashes: "2 3" },
       ],
     },
   ];

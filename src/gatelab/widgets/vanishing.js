@@ -1,7 +1,7 @@
 // Lesson 01's explorer, computed and drawn in the browser (an anywidget module; rnn.py declares its synced state:
 // the sliders w, scale and T, and _constants, the fixed input sequence at scale 1 and the thresholds).
 // gatelab.dynamics.vanishing_numbers computes the same numbers in Python; a browser test compares the two.
-import { COLOR, mount } from "./explorer.js";
+import { COLOR, mount, sub, sup } from "./explorer.js";
 import { curvePanel, gradientText, gradientVerdict, log10Gradient } from "./curves.js";
 
 // --- The math: a one-unit tanh RNN and its gradient through time -------------------------------------------
@@ -38,12 +38,12 @@ function drawVanishing(svg, k) {
   const show = curvePanel(svg, {
     box: { left: 70, right: 500, top: 40, bottom: 260 },
     tMax: k.x.length, lo: -12, hi: 8, every: 4, zones: k,
-    title: ["|∂h", { sub: "t" }, "/∂h", { sub: "0" }, "| on a log scale, for t = 1 … T"],
-    yTitle: ["|∂h", { sub: "t" }, "/∂h", { sub: "0" }, "|"],
+    title: ["|∂h", sub("t"), "/∂h", sub("0"), "| on a log scale, for t = 1 … T"],
+    yTitle: ["|∂h", sub("t"), "/∂h", sub("0"), "|"],
     lines: [
-      { key: "tanh", color: COLOR.blue, width: 2.4, legend: [["tanh RNN: |∂h", { sub: "t" }, "/∂h", { sub: "0" }, "|"],
+      { key: "tanh", color: COLOR.blue, width: 2.4, legend: [["tanh RNN: |∂h", sub("t"), "/∂h", sub("0"), "|"],
         ["(solid; the dot at T)"]] },
-      { key: "linear", color: COLOR.grey, width: 1.8, dashes: "7 4", legend: [["|w|", { sup: "t" }, ": a linear RNN"],
+      { key: "linear", color: COLOR.grey, width: 1.8, dashes: "7 4", legend: [["|w|", sup("t"), ": a linear RNN"],
         ["(no tanh; dashed)"]] },
     ],
     marks: [{ key: "tanh", color: COLOR.blue, shape: "circle" }],
