@@ -226,3 +226,57 @@ def test_a_function_without_the_thresholds_says_so():
     assert fails(analysis.saturation_thresholds, without_thresholds) == (
         "saturation_fractions raised TypeError: without_thresholds() takes 1 positional argument but 3 were given"
     )
+
+
+# --- forget_parts: right answers written three ways, and the usual slips ---
+def forget_parts_indexed(W_f, b_f, h_prev, ids):
+    H = h_prev.shape[1]
+    return {"token": W_f[:, H + ids].T, "recurrent": h_prev @ W_f[:, :H].T, "bias": b_f.expand(len(ids), H)}
+
+
+def forget_parts_one_hot(W_f, b_f, h_prev, ids):
+    H = h_prev.shape[1]
+    x = torch.zeros(len(ids), W_f.shape[1] - H, dtype=W_f.dtype)
+    x[torch.arange(len(ids)), ids] = 1
+    return {"token": x @ W_f[:, H:].T, "recurrent": h_prev @ W_f[:, :H].T, "bias": b_f + torch.zeros_like(h_prev)}
+
+
+def forget_parts_einsum(W_f, b_f, h_prev, ids):
+    H = h_prev.shape[1]
+    return {
+        "token": torch.stack([W_f[:, H + int(i)] for i in ids]),
+        "recurrent": torch.einsum("hk,tk->th", W_f[:, :H], h_prev),
+        "bias": b_f.repeat(len(ids), 1),
+    }
+
+
+@pytest.mark.parametrize("fn", [forget_parts_indexed, forget_parts_one_hot, forget_parts_einsum])
+def test_forget_parts_written_three_ways_pass(fn, capsys):
+    analysis.forget_parts_values(fn)
+    analysis.forget_parts_random_cases(fn)
+    assert capsys.readouterr().out.count("✓") == 1 + 2 * 7
+
+
+def test_forget_parts_slips_are_named():
+    def h_columns(W_f, b_f, h_prev, ids):
+        return forget_parts_indexed(W_f, b_f, h_prev, ids) | {"token": W_f[:, ids].T}
+
+    def bias_once(W_f, b_f, h_prev, ids):
+        return forget_parts_indexed(W_f, b_f, h_prev, ids) | {"bias": b_f}
+
+    def transposed(W_f, b_f, h_prev, ids):
+        return {k: v.T for k, v in forget_parts_indexed(W_f, b_f, h_prev, ids).items()}
+
+    message = fails(analysis.forget_parts_values, h_columns)
+    assert message.startswith("token: max error") and "right: recurrent, bias" in message
+    assert "hint for token: this is what W_f[:, ids] gives: the word's column of W_f is W_f[:, H + id]" in message
+    assert "bias: expected shape (T, H) = (7, 4), got (4,)" in fails(analysis.forget_parts_values, bias_once)
+    assert "token: expected shape (T, H) = (7, 4), got (4, 7)" in fails(analysis.forget_parts_values, transposed)
+    assert "forget_parts should return a dict" in fails(analysis.forget_parts_values, lambda *args: None)
+
+
+def test_the_forget_oracle_adds_up_to_the_pre_activation():
+    W_f, b_f, h_prev, ids = analysis.forget_case()
+    parts = analysis.forget_oracle(W_f, b_f, h_prev, ids)
+    x = torch.nn.functional.one_hot(ids, 9).to(W_f.dtype)
+    torch.testing.assert_close(sum(parts.values()), torch.cat([h_prev, x], dim=1) @ W_f.T + b_f)

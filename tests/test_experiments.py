@@ -14,7 +14,8 @@ def test_every_variant_builds_the_network_it_names():
         assert {k[2:] for k in net.params if k.startswith("W_")} == set(net.cell.weights)
         assert not set(fixed) & set(net.cell.weights), name
         if "f" in net.cell.weights:
-            assert torch.all(net.params["b_f"] == spec.get("forget_bias", 0.0)), name
+            bias = "b_i" if spec.get("swap_fi") else "b_f"  # exchanged at start: b_f = 1 sits in the i position
+            assert torch.all(net.params[bias] == spec.get("forget_bias", 0.0)), name
     assert experiments.build("rnn", 0).cell is train.CELLS["rnn"]
     assert experiments.build("irnn", 0).cell.identity_init
 
@@ -26,12 +27,13 @@ def test_a_missing_gate_is_held_at_its_value(rng):
     assert torch.all(gates["f"] == 1.0) and not torch.all(gates["i"] == 1.0)
 
 
-def test_the_swap_exchanges_the_random_blocks_and_keeps_the_biases():
+def test_the_swap_exchanges_the_whole_f_and_i_blocks_weights_and_biases():
     plain, swapped = experiments.build("lstm", seed=3), experiments.build("lstm_swap_fi", seed=3)
-    assert torch.equal(swapped.params["W_f"], plain.params["W_i"])
-    assert torch.equal(swapped.params["W_i"], plain.params["W_f"])
-    assert torch.equal(swapped.params["W_o"], plain.params["W_o"])
-    assert torch.equal(swapped.params["b_f"], plain.params["b_f"]) and torch.all(swapped.params["b_f"] == 1)
+    for p in "Wb":
+        assert torch.equal(swapped.params[f"{p}_f"], plain.params[f"{p}_i"])
+        assert torch.equal(swapped.params[f"{p}_i"], plain.params[f"{p}_f"])
+        assert torch.equal(swapped.params[f"{p}_o"], plain.params[f"{p}_o"])
+    assert torch.all(swapped.params["b_f"] == 0) and torch.all(swapped.params["b_i"] == 1)
 
 
 def test_curve_averages_windows():
@@ -74,6 +76,22 @@ def test_fit_draws_its_batches_from_another_seed_than_the_weights():
     next_batch = adding.batches(6, experiments.BATCH)
     history = train.train(net, next_batch, 5, lr=experiments.LR, seed=experiments.DATA_SEED + 2, progress=False)
     assert fitted["curve"] == experiments.curve(history.losses)
+
+
+def test_rerun_variants_replaces_their_rows_and_keeps_the_others(monkeypatch):
+    def fake_grid(rows, jobs, echo):
+        return {"seconds": 1.5, "rows": [{"variant": v, "lag": lag, "seed": s, "mse": -1.0} for v, lag, s in rows]}
+
+    monkeypatch.setattr(experiments, "run_grid", fake_grid)
+    old = {"config": {}, "seconds": 9.0, "jobs": 2, "rows": [
+        {"variant": v, "lag": lag, "seed": s, "mse": 0.5} for v, lag, s in experiments.GRID if v != "gru"]}
+    new = experiments.rerun_variants(old, ["gru", "rnn"])
+    assert sorted((r["variant"], r["lag"], r["seed"]) for r in new["rows"]) == sorted(experiments.GRID)
+    assert [r for r in new["rows"] if r["variant"] not in ("gru", "rnn")] == [
+        r for r in old["rows"] if r["variant"] != "rnn"]
+    assert all(r["mse"] == -1.0 for r in new["rows"] if r["variant"] in ("gru", "rnn"))
+    assert new["config"] == experiments.config() and new["seconds"] == 9.0
+    assert new["reruns"] == [{"variants": ["gru", "rnn"], "rows": 24, "seconds": 1.5, "jobs": 1}]
 
 
 # --- the cache ---

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from gatelab import data, dynamics, probe, train
+from gatelab.checks.analysis import forget_oracle
 from gatelab.data import agreement
 
 V = len(agreement.VOCAB)
@@ -37,15 +38,15 @@ def test_trace_is_what_the_network_runs(rng):
     torch.testing.assert_close(trace["c"], states["c"][0])
 
 
-def test_the_parts_of_the_forget_gate_add_up_to_it(trained):
+def test_the_parts_of_a_trained_forget_gate_add_up_to_it(trained):
+    """Lesson 06's forget_parts (its check's oracle) on a trained network and the states it traced."""
     net, _ = trained
     tokens = data.SENTENCES["cats-dog"]
-    parts = probe.forget_parts(net, tokens)
-    torch.testing.assert_close(parts["f"], probe.trace(net, tokens)["f"])
-    torch.testing.assert_close(parts["pre"], parts["token"] + parts["recurrent"] + parts["bias"])
-    assert torch.equal(parts["recurrent"][0], torch.zeros(6)), "h_0 = 0: no recurrent part at the first token"
-    ids = agreement.encode(tokens)
-    torch.testing.assert_close(parts["token"][3], net.params["W_f"].detach()[:, 6 + ids[3]])
+    trace = probe.trace(net, tokens)
+    h_prev = torch.cat([torch.zeros(1, 6), trace["h"][:-1]])  # (T, H): the state each token meets
+    W_f, b_f = net.params["W_f"].detach(), net.params["b_f"].detach()
+    parts = forget_oracle(W_f, b_f, h_prev, agreement.encode(tokens))
+    torch.testing.assert_close(sum(parts.values()).sigmoid(), trace["f"])
 
 
 def test_gate_gradients_are_autograds_and_vanish_where_they_should():

@@ -170,6 +170,17 @@ def test_training_is_seeded():
         assert torch.equal(value, nets[1].state_dict()[name]), name
 
 
+def test_training_records_the_gradient_norm_before_clipping_and_clips_to_it():
+    net = train.Network("lstm", n_x=6, n_h=4, n_y=2, seed=3)
+    batch = remember_the_first_token(torch.Generator().manual_seed(0))
+    train.loss_of(net, batch).backward()
+    first = torch.cat([p.grad.reshape(-1) for p in net.parameters()]).norm()
+    net.zero_grad()
+    history = train.train(net, lambda generator: batch, steps=3, clip=0.01, progress=False)
+    assert history.grad_norms[0] == pytest.approx(float(first))  # the norm before clipping, not after
+    assert history.clipped(0.01) == 1.0 and history.clipped(1e9) == 0.0
+
+
 def test_a_float_target_trains_a_regression():
     def sum_of_two(generator, B=32):
         x = torch.rand(B, 3, 2, generator=generator)

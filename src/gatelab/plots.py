@@ -120,7 +120,7 @@ def ablation_scatter(correlation, accuracy, chosen, baseline):
                label=f"unit {chosen} (number_unit)")  # fmt: skip
     ax.axhline(baseline, color="gray", ls="--", lw=0.8, label="no ablation")
     ax.axhline(0.5, color="gray", ls=":", lw=0.8, label="chance")
-    ax.set(xlabel="|corr(c at the verb, number)|", ylabel="hard accuracy, unit silenced", ylim=(0.4, 1.03))
+    ax.set(xlabel="|corr(c before the verb, number)|", ylabel="hard accuracy, unit silenced", ylim=(0.4, 1.03))
     ax.legend(fontsize=7)
     return fig
 
@@ -166,6 +166,50 @@ def adding_lags(summary, labels, baseline):
     ax.set_xticks(sorted({lag for by_lag in summary.values() for lag in by_lag}))
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return fig
+
+
+def accuracy_panels(panels, title):
+    """A grid of panels of held-out accuracy, one line per model: panels is a list of rows, each a list of
+    {"title", "xlabel", "x": [labels], "lines": {model: [accuracy per x]}, "shade": (first, last) index or None
+    (a grey band), "target": a dashed level or None}; chance (0.5) dotted."""
+    fig, axes = plt.subplots(len(panels), len(panels[0]), figsize=(5.5 * len(panels[0]), 3.6 * len(panels)),
+                             sharey=True, layout="constrained", squeeze=False)  # fmt: skip
+    for row, axes_row in zip(panels, axes, strict=True):
+        for panel, ax in zip(row, axes_row, strict=True):
+            positions = range(len(panel["x"])) if isinstance(panel["x"][0], str) else panel["x"]
+            if panel.get("shade"):
+                first, last = panel["shade"]
+                ax.axvspan(first - 0.4, last + 0.4, color="0.92", label="bins of training distances")
+            for label, values in panel["lines"].items():
+                ax.plot(positions, values, marker="o" if isinstance(panel["x"][0], str) else None, label=label)
+            if panel.get("target"):
+                ax.axhline(panel["target"], color="gray", ls="--", label=f"target {panel['target']:.0%}")
+            ax.axhline(0.5, color="gray", ls=":", label="chance")
+            if isinstance(panel["x"][0], str):
+                ax.set_xticks(list(positions), panel["x"])
+            ax.set(xlabel=panel["xlabel"], ylabel="held-out accuracy", ylim=(0.4, 1.02), title=panel["title"])
+    axes[0, 0].legend(fontsize=8)
+    fig.suptitle(title)
+    return fig
+
+
+def runs_at_two_lengths(runs, lengths, baseline, learned, title):
+    """Every run's held-out MSE on a log scale, one column per model: runs is {model label: [(MSE at lengths[0],
+    MSE at lengths[1]) per run]}, circles at the first length and triangles at the second; the baseline dashed, the
+    "learned" line dotted."""
+    fig, ax = plt.subplots(figsize=(9, 4.5), layout="constrained")
+    for k, pairs in enumerate(runs.values()):
+        for offset, (marker, color), length, values in zip((-0.12, 0.12), (("o", "C0"), ("^", "C3")), lengths,
+                                                           zip(*pairs, strict=True), strict=True):  # fmt: skip
+            ax.scatter([k + offset] * len(values), values, marker=marker, color=color,
+                       label=f"streams of {length} steps" if k == 0 else None)
+    ax.axhline(baseline, color="gray", ls="--", label="always answering 0.5")
+    ax.axhline(learned, color="gray", ls=":", label="learned (a tenth of that)")
+    ax.set_yscale("log")
+    ax.set_xticks(range(len(runs)), list(runs), rotation=30, ha="right", fontsize=8)
+    ax.set(ylabel="held-out MSE (log scale)", title=title)
+    ax.legend(fontsize=8)
     return fig
 
 

@@ -57,26 +57,6 @@ def trace(net, tokens, **run_options):
     return {name: value[0] for name, value in {**states, **gates}.items()}
 
 
-@torch.no_grad()
-@train.one_thread()
-def forget_parts(net, tokens):
-    """How one fixed W_f gives a different f_t at each token: {name: (T, H)} for an LSTM net.
-
-    f_t = sigmoid(W_f [h_prev, x_t] + b_f) with x_t one-hot, so the pre-activation is the sum of
-    'token' = W_f's column for the word x_t, 'recurrent' = W_f[:, :H] h_prev and 'bias' = b_f.
-    Also 'pre' (their sum) and 'f' (its sigmoid, what the network computed).
-    """
-    H = net.n_h
-    W_f, b_f = net.params["W_f"].detach(), net.params["b_f"].detach()
-    h = trace(net, tokens)["h"]
-    h_prev = torch.cat([h.new_zeros(1, H), h[:-1]])  # (T, H): the state each token meets
-    ids = agreement.encode(tokens)
-    parts = {"token": W_f[:, H + ids].T, "recurrent": h_prev @ W_f[:, :H].T, "bias": b_f.expand(len(ids), H)}
-    parts["pre"] = parts["token"] + parts["recurrent"] + parts["bias"]
-    parts["f"] = parts["pre"].sigmoid()
-    return parts
-
-
 @train.one_thread()
 def gate_gradients(net, data):
     """{gate: (N, T, H)} the gradient of the verb's loss with respect to each LSTM gate at each token.

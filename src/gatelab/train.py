@@ -12,7 +12,7 @@ import math
 import sys
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -228,18 +228,27 @@ def accuracy(net, batch, **run_options):
 
 @dataclass
 class History:
-    """What train recorded: the step numbers, the training loss at each, the seconds it all took."""
+    """What train recorded: the step numbers, the training loss at each, the norm of the gradient (all weights
+    together) before clipping at each, the seconds it all took."""
 
     steps: list
     losses: list
+    grad_norms: list = field(default_factory=list)
     seconds: float = 0.0
 
+    def clipped(self, clip=1.0):
+        """The fraction of steps whose gradient norm was above clip, which clipping scaled down."""
+        return sum(norm > clip for norm in self.grad_norms) / len(self.grad_norms)
 
-def train(net, next_batch, steps, lr=0.01, seed=0, clip=1.0, progress=True):
+
+def train(net, next_batch, steps, lr=0.01, seed=0, clip=1.0, progress=True, after_step=None):
     """Train net with Adam for steps batches from next_batch(generator) -> Batch; returns a History.
 
-    Seeded: the same net, next_batch and seed give the same weights. Gradients are clipped to norm
-    clip. progress prints a one-line bar that updates in place.
+    Seeded: the same net, next_batch and seed give the same weights. Gradients are clipped to norm clip
+    (Pascanu et al. 2013): a gradient longer than clip, all weights together, is scaled down to that length, its
+    direction kept, so that a rare exploding product over time steps cannot throw the weights far. progress
+    prints a one-line bar that updates in place. after_step(step), if given, is called after each step (to
+    measure the network as it trains; it must not draw from the generator).
     """
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
@@ -249,10 +258,13 @@ def train(net, next_batch, steps, lr=0.01, seed=0, clip=1.0, progress=True):
             loss = loss_of(net, next_batch(generator))
             optimizer.zero_grad()
             loss.backward()
-            nn.utils.clip_grad_norm_(net.parameters(), clip)
+            norm = nn.utils.clip_grad_norm_(net.parameters(), clip)
             optimizer.step()
             history.steps.append(step)
             history.losses.append(loss.item())
+            history.grad_norms.append(float(norm))
+            if after_step:
+                after_step(step)
             if progress and (step % max(1, steps // 50) == 0 or step == steps):
                 show_progress(step, steps, loss.item(), time.perf_counter() - start)
     history.seconds = time.perf_counter() - start

@@ -4,7 +4,7 @@ core holds what every lesson shares (compare tensors and gradient dicts, describ
 forbidden APIs); one module per lesson track builds its cases and calls PyTorch as the oracle.
 """
 
-from gatelab.checks import analysis, gru, lstm, rnn, start, variants
+from gatelab.checks import analysis, gru, lstm, numerical, rnn, start, variants
 from gatelab.checks.core import (
     CheckFailed,
     ForbiddenCall,
@@ -35,6 +35,7 @@ __all__ = [
     "lstm",
     "no_autograd",
     "no_recurrent_apis",
+    "numerical",
     "passed",
     "rnn",
     "run_learner",

@@ -1,4 +1,5 @@
-"""Checks for lesson 06, how gates learn without labels: find the number unit, measure gate saturation.
+"""Checks for lesson 06, how gates learn without labels: take a forget gate apart, find the number unit,
+measure gate saturation.
 
 N examples (sentences), T tokens, H hidden units. Every case is built so that its answer is known by
 construction — the unit that carries the number, how many activations of each unit are saturated —
@@ -8,11 +9,77 @@ and the feedback quotes plain torch (torch.corrcoef, counts) for the learner's a
 import numpy as np
 import torch
 
-from gatelab.checks.core import CheckFailed, describe, passed, run_learner, tensor_problem
+from gatelab.checks.core import CheckFailed, describe, expect_grads, passed, run_learner, tensor_problem
 
+FORGET_ARGS = ("W_f", "b_f", "h_prev", "ids")
+FORGET_PARTS = ("token", "recurrent", "bias")
 NUMBER_ARGS = ("states", "number")
 SATURATION_ARGS = ("gate", "low", "high")
 SATURATION_RETURNS = ("left", "right")
+
+
+# --- forget_parts(W_f, b_f, h_prev, ids) -> {token, recurrent, bias}: f's pre-activation, token by token ---
+
+
+def forget_case(T=7, H=4, V=9, dtype=torch.float64, seed=0):
+    """(W_f (H, H + V), b_f (H,), h_prev (T, H), ids (T,) int64): a forget gate over a vocabulary of V words,
+    the states it meets (the first one 0, as at a sentence's start) and the words it reads, seeded."""
+    g = torch.Generator().manual_seed(6000 + seed)
+    W_f = torch.randn(H, H + V, generator=g, dtype=torch.float64)
+    b_f = torch.randn(H, generator=g, dtype=torch.float64)
+    h_prev = torch.tanh(torch.randn(T, H, generator=g, dtype=torch.float64))
+    h_prev[0] = 0
+    ids = torch.randint(V, (T,), generator=g)
+    return W_f.to(dtype), b_f.to(dtype), h_prev.to(dtype), ids
+
+
+def forget_oracle(W_f, b_f, h_prev, ids):
+    """The parts, from torch's one-hot and linear layers: {token, recurrent, bias}, each (T, H); their sum is
+    torch.nn.functional.linear([h_prev, one_hot(x_t)], W_f, b_f), the pre-activation the LSTM computes."""
+    T, H = h_prev.shape
+    x = torch.nn.functional.one_hot(ids, W_f.shape[1] - H).to(W_f.dtype)
+    return {
+        "token": torch.nn.functional.linear(x, W_f[:, H:]),
+        "recurrent": torch.nn.functional.linear(h_prev, W_f[:, :H]),
+        "bias": b_f.expand(T, H),
+    }
+
+
+FORGET_HINTS = {
+    "token": "the word's column of W_f is W_f[:, H + id]: W_f acts on [h_prev, x_t], so x_t's columns come after "
+    "h_prev's H",
+    "recurrent": "W_f[:, :H] acts on h_prev: row t of the part is W_f[:, :H] @ h_prev[t], all at once "
+    "h_prev @ W_f[:, :H].T",
+    "bias": "b_f at every token: b_f (H,) repeated for each of the T tokens",
+}
+
+
+def forget_hints(got, W_f, ids):
+    """FORGET_HINTS, the token part's naming the mistake when got's is W_f[:, ids] (the columns of h_prev's block)."""
+    token = got.get("token") if isinstance(got, dict) else None
+    wrong_block = W_f[:, ids].T
+    if isinstance(token, torch.Tensor) and token.shape == wrong_block.shape and torch.allclose(token, wrong_block):
+        return FORGET_HINTS | {"token": "this is what W_f[:, ids] gives: " + FORGET_HINTS["token"]}
+    return FORGET_HINTS
+
+
+def forget_parts_values(forget_parts, T=7, H=4, V=9, dtype=torch.float64, seed=0):
+    """Does forget_parts split the forget gate's pre-activation into the word's column of W_f, the recurrent
+    part and the bias, at every token, as (T, H) each?"""
+    args = forget_case(T, H, V, dtype, seed)
+    got = run_learner(forget_parts, args, FORGET_ARGS, ("parts",), fn_name="forget_parts")["parts"]
+    dims = dict.fromkeys(FORGET_PARTS, "(T, H)")
+    expect_grads(got, forget_oracle(*args), dims, forget_hints(got, args[0], args[3]), fn_name="forget_parts")
+    passed(f"forget_parts: the word's column, the recurrent part and the bias, for T={T}, H={H}, V={V}, {dtype}")
+
+
+def forget_parts_random_cases(forget_parts):
+    """forget_parts_values at random sizes (T = 1, H = 1 included), in float64 and float32."""
+    g = torch.Generator().manual_seed(7)
+    sizes = [tuple(int(n) for n in torch.randint(1, 12, (3,), generator=g)) for _ in range(5)] + [(1, 1, 2), (5, 1, 3)]
+    for seed, (T, H, V) in enumerate(sizes):
+        for dtype in (torch.float64, torch.float32):
+            forget_parts_values(forget_parts, T, H, V, dtype, seed)
 
 
 # --- number_unit(states, number) -> the index of the unit that best separates singular from plural ---

@@ -4,9 +4,10 @@ sentences: the hand-made token features of the one-unit widgets (lessons 02, 04)
 sentences of COURSE.md §1 (re-exported here: gl.data.token_features, gl.data.SENTENCES).
 agreement: a generated subject-verb agreement language (lesson 06).
 adding: Hochreiter & Schmidhuber's adding problem and other long-lag tasks (lesson 07).
+streams: a continual stream that needs forgetting, the adding problem with resets (lesson 07).
 """
 
-from gatelab.data import adding, agreement, sentences
+from gatelab.data import adding, agreement, sentences, streams
 from gatelab.data.sentences import FEATURES, LEXICON, SENTENCES, sentence_text, subject_and_verb, token_features
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "agreement",
     "sentence_text",
     "sentences",
+    "streams",
     "subject_and_verb",
     "token_features",
 ]
