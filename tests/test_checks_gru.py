@@ -157,7 +157,7 @@ def gru_variant(update_swapped=False, gates_swapped=False, no_reset=False, xh=Fa
 @pytest.mark.parametrize(
     "mistake, match",
     [
-        ({"update_swapped": True}, "z and 1 - z are swapped"),
+        ({"update_swapped": True}, "z and 1 - z swapped) gives: in this course z = 1 takes the new candidate"),
         ({"gates_swapped": True}, "update gate and the reset gate swapped"),
         ({"no_reset": True}, "reset gate left out"),
         ({"xh": True}, "concatenation in the wrong order"),
@@ -166,6 +166,7 @@ def gru_variant(update_swapped=False, gates_swapped=False, no_reset=False, xh=Fa
 def test_forward_mistakes_are_named(mistake, match):
     message = fails(checks.cell_forward_values, gru_variant(**mistake), match=match)
     assert message.startswith("h_next: max error")
+    assert message.splitlines()[1].startswith("this is what ") and message.endswith("]")
 
 
 def test_forward_reset_after_instead_of_before_is_named():
@@ -260,7 +261,11 @@ def test_sequence_that_restarts_from_h0_names_the_step():
         states = [gru_cell_forward(x[:, t], h0, params)[0] for t in range(x.shape[1])]
         return torch.stack(states, dim=1), [None] * x.shape[1]
 
-    fails(checks.forward_values, restarts, match="first wrong time step is t = 2 (h_1 is right")
+    message = fails(checks.forward_values, restarts, match="first wrong time step is t = 2 (h_1 is right")
+    assert message.endswith(
+        "this is what starting every step from h0 gives: each step starts from the previous step's "
+        "h_next [gru.h-not-carried]"
+    )
 
 
 def test_sequence_with_time_and_batch_swapped_is_a_shape_error():

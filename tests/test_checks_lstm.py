@@ -136,11 +136,11 @@ def test_correct_cell_forward_passes_every_check():
 @pytest.mark.parametrize(
     ("mistake", "match"),
     [
-        ({"swap": [("f", "i")]}, "swapped the forget and input gates"),
-        ({"swap": [("i", "o")]}, "swapped the input and output gates"),
-        ({"swap": [("f", "o")]}, "swapped the forget and output gates"),
-        ({"order": "xh"}, r"concatenated \[x_t, h_prev\]"),
-        ({"tanh_out": False}, r"h_next: max error .* c_next is right"),
+        ({"swap": [("f", "i")]}, r"swapping the forget and input gates gives: f uses W_f, b_f; i uses W_i, b_i"),
+        ({"swap": [("i", "o")]}, "swapping the input and output gates"),
+        ({"swap": [("f", "o")]}, "swapping the forget and output gates"),
+        ({"order": "xh"}, r"this is what \[x_t, h_prev\] order gives: the course concatenates \[h_prev, x_t\]"),
+        ({"tanh_out": False}, r"h_next: max error .*\nthis is what h_next = o ⊙ c_next \(no tanh\) gives"),
         ({"inplace": True}, r"(changed its input c_prev|input c_prev was changed) in place"),
     ],
 )
@@ -199,7 +199,7 @@ def test_forward_mistakes_are_named():
     fails(
         checks.forward_matches_torch,
         lambda x, h0, c0, p: forward(x, h0, c0, p, carry=False),
-        match="(?s)step 1 is right.*feed each step's h_next and c_next",
+        match="(?s)this is what starting every step from h0 and c0 gives: feed each step's h_next and c_next",
     )
     fails(
         checks.forward_matches_torch,
@@ -269,7 +269,7 @@ def test_cell_backward_needs_a_right_forward():
         checks.cell_backward_matches_autograd,
         lstm_cell_backward,
         wrong_forward,
-        match="(?s)your lstm_cell_forward \\(from lesson 04\\) must be right first.*swapped",
+        match="(?s)your lstm_cell_forward \\(from lesson 04\\) must be right first.*\\[lstm.f-i-swapped\\]",
     )
 
     def stub(*args):

@@ -36,8 +36,12 @@ def test_the_wrong_concatenation_order_is_caught_with_the_error():
     def swapped(x_t, h_prev, params):
         return torch.tanh(torch.cat([x_t, h_prev], dim=1) @ params["W_h"].T + params["b_h"]), None
 
-    with pytest.raises(CheckFailed, match=r"h_next: max error .* at \["):
+    with pytest.raises(CheckFailed, match=r"h_next: max error .* at \[") as info:
         checks.rnn.cell_forward_matches_torch(swapped)
+    assert str(info.value).splitlines()[1] == (
+        "this is what [x_t, h_prev] order gives: the course concatenates [h_prev, x_t], h_prev first [rnn.concat-order]"
+    )
+    assert info.value.diagnosis == "rnn.concat-order"
 
 
 def test_a_square_rnn_shape_mistake_is_caught():

@@ -56,10 +56,10 @@ def test_the_oracle_is_an_lstm_whose_input_gate_is_one_minus_the_forget_gate(rng
 @pytest.mark.parametrize(
     ("mistake", "match"),
     [
-        ({"coupling": "f"}, r"c_next: max error .* is i = 1 − f\?.*hint: you used i = f"),
-        ({"coupling": "1"}, r"hint: you used i = 1"),
-        ({"coupling": "swapped"}, r"hint: you swapped the roles"),
-        ({"order": "xh"}, r"concatenated \[x_t, h_prev\]"),
+        ({"coupling": "f"}, r"c_next: max error .* is i = 1 − f\?\nthis is what i = f gives: .* \[cifg.i-is-f\]"),
+        ({"coupling": "1"}, r"this is what i = 1 .* \[cifg.i-is-one\]"),
+        ({"coupling": "swapped"}, r"this is what f and 1 − f swapped .* \[cifg.f-swapped\]"),
+        ({"order": "xh"}, r"\[x_t, h_prev\] order gives: the course concatenates \[h_prev, x_t\]"),
         ({"tanh_out": False}, r"h_next: max error .* c_next is right, so look at the output"),
         ({"inplace": True}, r"(changed its input c_prev|input c_prev was changed) in place"),
         ({"coupling": "W_i"}, r"raised KeyError: 'W_i'.*hint: a CIFG cell has no W_i or b_i"),

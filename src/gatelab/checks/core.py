@@ -4,13 +4,23 @@ Every check raises CheckFailed, an AssertionError whose message is the feedback 
 what was expected, what came back, and where to look. Checks never let a confusing error escape
 from deep inside torch: a learner's None, wrong tuple, numpy array or list is described in words.
 Expected values are computed by the caller from PyTorch (an oracle), never from an answer here.
+
+A wrong value is diagnosed: each lesson's module lists its function's well-known mistakes (Mistake: a stable
+id, what the learner did, what the course does instead, and what that mistake computes, again from PyTorch);
+expect_outputs compares the learner's outputs with each and adds the first match's line, e.g.
+"this is what [x_t, h_prev] order gives: the course concatenates [h_prev, x_t], h_prev first [rnn.concat-order]".
+A float64 answer off only by float32-sized rounding is told so (close_note). The ids in a message are read back
+by diagnoses(message), or CheckFailed.diagnosis, so a class report can count them from the feedback text alone.
 """
 
 import contextlib
+import dataclasses
 import functools
 import linecache
+import re
 import traceback
 import types
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -20,10 +30,49 @@ from gatelab import train
 
 # Tolerances per dtype: (absolute, relative). A result is right where |got - expected| <= atol + rtol*|expected|.
 TOLERANCES = {torch.float64: (1e-8, 1e-6), torch.float32: (1e-5, 1e-4)}
+# A float64 answer off by at most this much (relative to its size, or absolute below 1) is close but not equal.
+CLOSE = 1e-5
+CLOSE_ID = "core.float32-or-rounding"
+# A diagnosis id in a message: "[rnn.concat-order]" (a letter, then dotted parts; never a tensor index).
+DIAGNOSIS_TAG = re.compile(r"\[([a-z][a-z0-9_]*(?:\.[a-z0-9_-]+)+)\]")
+
+
+def diagnoses(text):
+    """The diagnosis ids a feedback message names, in order: ['rnn.concat-order'] (a class report counts them)."""
+    return DIAGNOSIS_TAG.findall(str(text))
 
 
 class CheckFailed(AssertionError):
-    """A check's verdict; its message is what the learner reads."""
+    """A check's verdict; its message is what the learner reads, and names the ids of the mistakes it recognised."""
+
+    @property
+    def diagnoses(self):
+        """Every diagnosis id in the message (see diagnoses)."""
+        return diagnoses(self)
+
+    @property
+    def diagnosis(self):
+        """The first diagnosis id in the message, or None when no known mistake was recognised."""
+        found = diagnoses(self)
+        return found[0] if found else None
+
+
+@dataclasses.dataclass(frozen=True)
+class Mistake:
+    """A learner's well-known mistake: a stable id, what they did, what the course does instead, and what it gives.
+
+    gives(*inputs) returns a dict output name -> the tensor that mistake produces on the check's inputs,
+    computed from PyTorch (never from an answer shipped in gatelab).
+    """
+
+    id: str
+    did: str
+    instead: str
+    gives: Callable[..., dict]
+
+    def line(self):
+        """'this is what [x_t, h_prev] order gives: the course concatenates [h_prev, x_t] [rnn.concat-order]'."""
+        return f"this is what {self.did} gives: {self.instead} [{self.id}]"
 
 
 class ForbiddenCall(CheckFailed):
@@ -142,8 +191,54 @@ def tensor_problem(name, got, expected, dims=None, values=True):
         return (
             f"{name}: max error {float(error.max()):.3g} at {fmt_index(worst, got.shape)} "
             f"(tolerance {atol:g}); {int((excess > 0).sum())} of {got.numel()} entries are off"
+            + close_note(error, expected)
         )
     return None
+
+
+def close_note(error, expected):
+    """'; your values are within 2.1e-06 of the right ones: …' when a float64 answer is off only by float32's
+    rounding (every entry within CLOSE, relative above 1, absolute below), else ''."""
+    if expected.dtype != torch.float64 or (error > CLOSE * expected.abs().clamp(min=1)).any():
+        return ""
+    return (
+        f"; your values are within {float(error.max()):.2g} of the right ones: are you computing in float32, "
+        f"or rounding somewhere? [{CLOSE_ID}]"
+    )
+
+
+def recognise(got, mistakes, *inputs):
+    """The first Mistake whose gives(*inputs) matches every output in it that got (name -> tensor) holds, or None.
+
+    A mistake that cannot be computed on these inputs (its shapes do not allow it) is skipped.
+    """
+    for mistake in mistakes:
+        try:
+            with torch.no_grad():
+                outputs = mistake.gives(*inputs)
+        except (RuntimeError, ValueError, IndexError):
+            continue
+        if all(name in got and tensor_problem(name, got[name], value) is None for name, value in outputs.items()):
+            return mistake
+    return None
+
+
+def expect_outputs(got, expected, dims, mistakes=(), inputs=(), prefix="", hint=None):
+    """Raise CheckFailed unless got[name] matches expected[name] for every name, in expected's order.
+
+    On a wrong value, the first of mistakes (Mistakes computed on inputs) that got matches adds its line;
+    when none does, hint(name) (if given) may add one. dims maps names to shape letters; prefix opens the message.
+    """
+    for name, value in expected.items():
+        problem = tensor_problem(name, got[name], value, dims.get(name), values=False)
+        if problem:
+            raise CheckFailed(f"{prefix}{problem}")
+    for name, value in expected.items():
+        problem = tensor_problem(name, got[name], value, dims.get(name))
+        if problem:
+            mistake = recognise(got, mistakes, *inputs)
+            extra = mistake.line() if mistake else hint(name) if hint else ""
+            raise CheckFailed(f"{prefix}{problem}" + (f"\n{extra}" if extra else ""))
 
 
 def x_first(params, n_x):

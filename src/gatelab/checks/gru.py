@@ -7,6 +7,7 @@ for the backward passes. The reset-after variant is checked against torch.nn.GRU
 (gatelab.interop.torch_step).
 """
 
+import dataclasses
 import functools
 
 import torch
@@ -15,14 +16,18 @@ from torch import nn
 from gatelab import dynamics, interop
 from gatelab.checks.core import (
     CheckFailed,
+    Mistake,
     describe,
     expect_close,
     expect_grads,
+    expect_outputs,
     no_autograd,
     on_random_cases,
     passed,
+    recognise,
     run_learner,
     tensor_problem,
+    x_first,
 )
 
 CELL_ARGS = ("x_t", "h_prev", "params")
@@ -137,72 +142,164 @@ def _with(params, **changes):
     return {**params, **changes}
 
 
-def _hx_swapped(W, n_x):
-    """W (n_h, n_h + n_x) rearranged so that W [h, x] computes what the original does on [x, h]."""
-    return torch.cat([W[:, n_x:], W[:, :n_x]], dim=1)
+def _tanh_gate_times(W, b, inputs, hidden):
+    """tanh(inputs @ W.T + b) * hidden, from the sigmoid: tanh(a) = 2 sigmoid(2a) - 1."""
+    return 2 * torch_gate_times(2 * W, 2 * b, inputs, hidden) - hidden
 
 
-def _forward_mistakes(x_t, h_prev, params):
-    """(description, h_next) of the course's GRU computed with one typical mistake each."""
-    n_x = x_t.shape[1]
-    parts = gru_oracle_parts(x_t, h_prev, params)
-    swapped = _with(params, W_z=params["W_r"], b_z=params["b_r"], W_r=params["W_z"], b_r=params["b_z"])
-    xh = _with(params, **{f"W_{g}": _hx_swapped(params[f"W_{g}"], n_x) for g in GATES})
-    no_reset_candidate = torch_candidate(params["W_h"], params["b_h"], x_t, h_prev)
-    return [
-        (
-            "h_next = z * h_prev + (1 - z) * h_tilde: z and 1 - z are swapped. In this course z = 1 takes "
-            "the new candidate (Ng's 'set the update gate to 1 at cat')",
-            torch.lerp(parts["h_tilde"], h_prev, parts["z"]),
-        ),
-        (
-            "the update gate and the reset gate swapped: z uses W_z, b_z and r uses W_r, b_r",
-            gru_oracle_cell(x_t, h_prev, swapped),
-        ),
-        (
-            "the reset gate left out of the candidate (it multiplies h_prev inside: W_h [r * h_prev, x_t])",
-            torch.lerp(h_prev, no_reset_candidate, parts["z"]),
-        ),
-        (
-            "the reset applied after the matrix product (PyTorch's GRU); here r multiplies h_prev before W_h",
-            interop.torch_step("gru", params, x_t, h_prev),
-        ),
-        ("the concatenation in the wrong order: it is [h_prev, x_t], h_prev first", gru_oracle_cell(x_t, h_prev, xh)),
-    ]
+def _sigmoid_candidate(W_h, b_h, x_t, s):
+    """sigmoid(W_h [s, x_t] + b_h), from the tanh candidate: sigmoid(a) = (1 + tanh(a / 2)) / 2."""
+    return (1 + torch_candidate(W_h / 2, b_h / 2, x_t, s)) / 2
 
 
-def _reset_after_mistakes(x_t, h_prev, params):
-    """(description, h_next) of torch's reset-after GRU computed with one typical mistake each."""
-    course = {k: v for k, v in params.items() if k != "b_hn"}
-    return [
-        (
-            "the reset applied before the matrix product (the course's GRU); here r multiplies "
-            "(W_h[:, :n_h] h_prev + b_hn), after the product",
-            gru_oracle_cell(x_t, h_prev, course),
-        ),
-        (
-            "b_hn added outside the reset: it sits inside, r * (W_hn h_prev + b_hn)",
-            interop.torch_step(
-                "gru", _with(params, b_h=params["b_h"] + params["b_hn"], b_hn=0 * params["b_hn"]), x_t, h_prev
-            ),
-        ),
-        ("b_hn left out", interop.torch_step("gru", _with(params, b_hn=0 * params["b_hn"]), x_t, h_prev)),
-        (
-            "z and 1 - z swapped: keep the course's direction, h_next = z * n + (1 - z) * h_prev",
-            interop.torch_step("gru", _with(params, W_z=-params["W_z"], b_z=-params["b_z"]), x_t, h_prev),
-        ),
-    ]
+def _gates_and_candidate_swapped(x_t, h_prev, params):
+    """h_next with tanh on the gates z, r and a sigmoid on the candidate."""
+    inputs = torch.cat((h_prev, x_t), 1)
+    z = _tanh_gate_times(params["W_z"], params["b_z"], inputs, torch.ones_like(h_prev))
+    r_h = _tanh_gate_times(params["W_r"], params["b_r"], inputs, h_prev)
+    return torch.lerp(h_prev, _sigmoid_candidate(params["W_h"], params["b_h"], x_t, r_h), z)
 
 
-def explain(name, got, expected, mistakes):
-    """Raise CheckFailed if got differs from expected, naming a typical mistake that got matches."""
-    problem = tensor_problem(name, got, expected, "(B, n_h)")
-    if not problem:
-        return
-    matching = [what for what, value in mistakes() if not tensor_problem(name, got, value.detach())]
-    if matching:
-        problem += f"\nyour {name} is exactly what you get with {matching[0]}"
-    raise CheckFailed(problem)
+def _h_next(step):
+    """gives for a Mistake of a GRU cell: {"h_next": step(x_t, h_prev, params)}."""
+    return lambda x_t, h_prev, params: {"h_next": step(x_t, h_prev, params)}
+
+
+def _with_parts(combine):
+    """A step combine(parts, x_t, h_prev, params) -> h_next, where parts are the oracle's (gru_oracle_parts)."""
+    return lambda x_t, h_prev, params: combine(gru_oracle_parts(x_t, h_prev, params), x_t, h_prev, params)
+
+
+CELL_MISTAKES = (
+    Mistake(
+        "gru.z-swapped",
+        "h_next = z * h_prev + (1 - z) * h_tilde (z and 1 - z swapped)",
+        "in this course z = 1 takes the new candidate (Ng's 'set the update gate to 1 at cat')",
+        _h_next(_with_parts(lambda parts, x_t, h, p: torch.lerp(parts["h_tilde"], h, parts["z"]))),
+    ),
+    Mistake(
+        "gru.z-r-swapped",
+        "the update gate and the reset gate swapped",
+        "z uses W_z, b_z and r uses W_r, b_r",
+        _h_next(
+            lambda x_t, h, p: gru_oracle_cell(x_t, h, _with(p, W_z=p["W_r"], b_z=p["b_r"], W_r=p["W_z"], b_r=p["b_z"]))
+        ),
+    ),
+    Mistake(
+        "gru.reset-left-out",
+        "the reset gate left out of the candidate",
+        "r multiplies h_prev inside it: W_h [r * h_prev, x_t]",
+        _h_next(
+            _with_parts(lambda parts, x_t, h, p: torch.lerp(h, torch_candidate(p["W_h"], p["b_h"], x_t, h), parts["z"]))
+        ),
+    ),
+    Mistake(
+        "gru.reset-after",
+        "the reset applied after the matrix product (PyTorch's GRU)",
+        "here r multiplies h_prev before W_h",
+        _h_next(lambda x_t, h, p: interop.torch_step("gru", p, x_t, h)),
+    ),
+    Mistake(
+        "gru.concat-order",
+        "[x_t, h_prev] order (the concatenation in the wrong order)",
+        "the course concatenates [h_prev, x_t], h_prev first",
+        _h_next(lambda x_t, h, p: gru_oracle_cell(x_t, h, x_first(p, x_t.shape[1]))),
+    ),
+    Mistake(
+        "gru.sigmoid-candidate",
+        "a sigmoid on the candidate",
+        "h_tilde goes through tanh; sigmoids are for the gates z and r",
+        _h_next(
+            _with_parts(
+                lambda parts, x_t, h, p: torch.lerp(
+                    h, _sigmoid_candidate(p["W_h"], p["b_h"], x_t, parts["r_h"]), parts["z"]
+                )
+            )
+        ),
+    ),
+    Mistake(
+        "gru.sigmoid-tanh-swapped",
+        "tanh on the gates and a sigmoid on the candidate",
+        "z and r are sigmoids (between 0 and 1), h_tilde is a tanh",
+        _h_next(_gates_and_candidate_swapped),
+    ),
+    Mistake(
+        "gru.missing-bias",
+        "leaving out the biases",
+        "each gate and the candidate add their own b_z, b_r, b_h",
+        _h_next(lambda x_t, h, p: gru_oracle_cell(x_t, h, _with(p, **{f"b_{g}": 0 * p[f"b_{g}"] for g in GATES}))),
+    ),
+)
+
+
+def _every_step(mistake):
+    """mistake (of gru_cell_forward) made at every step of gru_forward: gives h_seq (B, T, n_h)."""
+
+    def step(x_t, h_prev, params):
+        return mistake.gives(x_t, h_prev, params)["h_next"]
+
+    return dataclasses.replace(mistake, gives=lambda x, h0, p: {"h_seq": gru_oracle_states(x, h0, p, step=step)})
+
+
+def _shifted(x, h0, params):
+    """h_0 … h_{T-1} instead of h_1 … h_T."""
+    states = gru_oracle_states(x, h0, params)
+    return torch.cat([h0[:, None], states[:, :-1]], dim=1)
+
+
+SEQUENCE_MISTAKES = (
+    Mistake(
+        "gru.h0-ignored",
+        "starting from zeros instead of h0",
+        "the first step's h_prev is the h0 you are given",
+        lambda x, h0, p: {"h_seq": gru_oracle_states(x, torch.zeros_like(h0), p)},
+    ),
+    Mistake(
+        "gru.h-not-carried",
+        "starting every step from h0",
+        "each step starts from the previous step's h_next",
+        lambda x, h0, p: {"h_seq": torch.stack([gru_oracle_cell(x_t, h0, p) for x_t in x.unbind(dim=1)], dim=1)},
+    ),
+    Mistake(
+        "gru.states-shifted",
+        "storing each step's h_prev (h_0 … h_(T-1))",
+        "h_seq[:, t] is the state after step t, h_(t+1): store h_next",
+        lambda x, h0, p: {"h_seq": _shifted(x, h0, p)},
+    ),
+    *(_every_step(m) for m in CELL_MISTAKES),
+)
+
+
+def _torch_gru(p, x_t, h):
+    return interop.torch_step("gru", p, x_t, h)
+
+
+RESET_AFTER_MISTAKES = (
+    Mistake(
+        "gru.ra-reset-before",
+        "the reset applied before the matrix product (the course's GRU)",
+        "here r multiplies (W_h[:, :n_h] h_prev + b_hn), after the product",
+        _h_next(lambda x_t, h, p: gru_oracle_cell(x_t, h, {k: v for k, v in p.items() if k != "b_hn"})),
+    ),
+    Mistake(
+        "gru.ra-b_hn-outside",
+        "b_hn added outside the reset",
+        "it sits inside, r * (W_hn h_prev + b_hn)",
+        _h_next(lambda x_t, h, p: _torch_gru(_with(p, b_h=p["b_h"] + p["b_hn"], b_hn=0 * p["b_hn"]), x_t, h)),
+    ),
+    Mistake(
+        "gru.ra-b_hn-left-out",
+        "b_hn left out",
+        "add b_hn to the recurrent product, inside the reset",
+        _h_next(lambda x_t, h, p: _torch_gru(_with(p, b_hn=0 * p["b_hn"]), x_t, h)),
+    ),
+    Mistake(
+        "gru.ra-z-swapped",
+        "z and 1 - z swapped",
+        "keep the course's direction, h_next = z * n + (1 - z) * h_prev",
+        _h_next(lambda x_t, h, p: _torch_gru(_with(p, W_z=-p["W_z"], b_z=-p["b_z"]), x_t, h)),
+    ),
+)
 
 
 # ---------------------------------------------------------------- lesson 02: forward
@@ -222,7 +319,7 @@ def cell_forward_values(gru_cell_forward, B=4, n_x=5, n_h=3, dtype=torch.float64
     out = run_learner(gru_cell_forward, (x[:, 0], h0, params), CELL_ARGS, ("h_next", "cache"))
     with torch.no_grad():
         expected = gru_oracle_cell(x[:, 0], h0, params)
-        explain("h_next", out["h_next"], expected, lambda: _forward_mistakes(x[:, 0], h0, params))
+    expect_outputs(out, {"h_next": expected}, {"h_next": "(B, n_h)"}, CELL_MISTAKES, (x[:, 0], h0, params))
     passed(f"gru_cell_forward matches the GRU built from torch.nn.GRUCell for B={B}, n_x={n_x}, n_h={n_h}, {dtype}")
 
 
@@ -255,7 +352,9 @@ def forward_values(gru_forward, B=4, n_x=5, n_h=3, T=6, dtype=torch.float64, see
         problem = tensor_problem(f"h_seq[:, {t}]", out["h_seq"][:, t], expected[:, t], "(B, n_h)")
         if problem:
             hint = " (h_1 is right: does each step start from the previous step's h_next?)" if t else ""
-            raise CheckFailed(f"{problem}; the first wrong time step is t = {t + 1}{hint}")
+            mistake = recognise(out, SEQUENCE_MISTAKES, x, h0, params)
+            line = f"\n{mistake.line()}" if mistake else ""
+            raise CheckFailed(f"{problem}; the first wrong time step is t = {t + 1}{hint}{line}")
     passed(f"gru_forward matches the GRU step after step for B={B}, n_x={n_x}, n_h={n_h}, T={T}, {dtype}")
 
 
@@ -270,7 +369,7 @@ def reset_after_values(gru_cell_forward_reset_after, B=4, n_x=5, n_h=3, dtype=to
     out = run_learner(gru_cell_forward_reset_after, (x[:, 0], h0, params), CELL_ARGS, ("h_next", "cache"))
     with torch.no_grad():
         expected = interop.torch_step("gru", params, x[:, 0], h0)
-        explain("h_next", out["h_next"], expected, lambda: _reset_after_mistakes(x[:, 0], h0, params))
+    expect_outputs(out, {"h_next": expected}, {"h_next": "(B, n_h)"}, RESET_AFTER_MISTAKES, (x[:, 0], h0, params))
     passed(f"gru_cell_forward_reset_after matches torch.nn.GRUCell for B={B}, n_x={n_x}, n_h={n_h}, {dtype}")
 
 

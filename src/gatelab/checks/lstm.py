@@ -6,13 +6,17 @@ gatelab.interop.torch_step) for the forward, and torch.autograd through it, in f
 A learner's cache is theirs to design: backward checks build it with the learner's own forward.
 """
 
+import dataclasses
+
 import torch
 
 from gatelab import dynamics, interop
 from gatelab.checks.core import (
     CheckFailed,
+    Mistake,
     describe,
     expect_grads,
+    expect_outputs,
     no_autograd,
     on_random_cases,
     passed,
@@ -125,7 +129,10 @@ def autograd_dcT_dc0(x, h0, c0, params):
     return torch.stack(rows, dim=1).detach()
 
 
-# Mistakes the oracle can recognise: params rewritten so that torch computes what the mistake computes.
+# Mistakes the oracle can recognise, each computed by nn.LSTMCell on rewritten params.
+SATURATE = 1e3  # a pre-activation where sigmoid and tanh are exactly 0 or ±1
+
+
 def _swap(params, a, b):
     out = dict(params)
     out[f"W_{a}"], out[f"W_{b}"] = params[f"W_{b}"], params[f"W_{a}"]
@@ -133,35 +140,166 @@ def _swap(params, a, b):
     return out
 
 
-def forward_mistake(x_t, h_prev, c_prev, params, h_next, c_next):
-    """A hint naming the mistake that explains a wrong (h_next, c_next), or '' when none is recognised."""
-    n_x = x_t.shape[1]
-    suspects = [
-        (
-            "you concatenated [x_t, h_prev]; the course's order is [h_prev, x_t] (cat([h_prev, x_t], dim=1))",
-            x_first(params, n_x),
-        ),
-        (
-            "you swapped the forget and input gates (f uses W_f, b_f; i uses W_i, b_i)",
-            _swap(params, "f", "i"),
-        ),
-        (
-            "you swapped the forget and output gates (f uses W_f, b_f; o uses W_o, b_o)",
-            _swap(params, "f", "o"),
-        ),
-        (
-            "you swapped the input and output gates (i uses W_i, b_i; o uses W_o, b_o)",
-            _swap(params, "i", "o"),
-        ),
-    ]
-    for message, wrong_params in suspects:
-        with torch.no_grad():
-            h, c = interop.torch_step("lstm", wrong_params, x_t, h_prev, c_prev)
-        if tensor_problem("h", h_next, h) is None and tensor_problem("c", c_next, c) is None:
-            return message
-    if tensor_problem("c", c_next, torch_lstm_states(x_t[:, None], h_prev, c_prev, params)[1][:, 0]) is None:
-        return "c_next is right, so look at the output gate: h_next = o ⊙ tanh(c_next)"
-    return ""
+def _fixed(params, **gates):
+    """params with each named gate fixed to sigmoid(±SATURATE) = 1 or 0: W = 0, b = value."""
+    out = dict(params)
+    for g, value in gates.items():
+        out[f"W_{g}"], out[f"b_{g}"] = torch.zeros_like(params[f"W_{g}"]), torch.full_like(params[f"b_{g}"], value)
+    return out
+
+
+def _step(params, x_t, h_prev, c_prev):
+    return interop.torch_step("lstm", params, x_t, h_prev, c_prev)
+
+
+def _output_gate(x_t, h_prev, c_prev, params):
+    """o (B, n_h): the cell's h with c_next held at SATURATE (f = 1, i = 0, tanh(c) = 1)."""
+    return _step(_fixed(params, f=SATURATE, i=-SATURATE), x_t, h_prev, torch.full_like(c_prev, SATURATE))[0]
+
+
+def _outputs(step):
+    """gives for a Mistake of lstm_cell_forward: step returns (h_next, c_next)."""
+    return lambda x_t, h_prev, c_prev, params: dict(
+        zip(("h_next", "c_next"), step(x_t, h_prev, c_prev, params), strict=True)
+    )
+
+
+def _with_h(h_of):
+    """A step whose c_next is right and whose h_next is h_of(o, c_prev, c_next)."""
+
+    def step(x_t, h_prev, c_prev, params):
+        c_next = _step(params, x_t, h_prev, c_prev)[1]
+        return h_of(_output_gate(x_t, h_prev, c_prev, params), c_prev, c_next), c_next
+
+    return step
+
+
+def _sigmoid_candidate(x_t, h_prev, c_prev, params):
+    """(h_next, c_next) with c_tilde = sigmoid(a_c) = (tanh(a_c / 2) + 1) / 2."""
+    halved = {**params, "W_c": params["W_c"] / 2, "b_c": params["b_c"] / 2}
+    c_next = (_step(halved, x_t, h_prev, c_prev)[1] + _step(_fixed(params, c=SATURATE), x_t, h_prev, c_prev)[1]) / 2
+    return _output_gate(x_t, h_prev, c_prev, params) * torch.tanh(c_next), c_next
+
+
+def _swapped_gates(a, b, names):
+    return Mistake(
+        f"lstm.{a}-{b}-swapped",
+        f"swapping the {names[a]} and {names[b]} gates",
+        f"{a} uses W_{a}, b_{a}; {b} uses W_{b}, b_{b}",
+        _outputs(lambda x_t, h, c, p: _step(_swap(p, a, b), x_t, h, c)),
+    )
+
+
+GATE_NAMES = {"f": "forget", "i": "input", "o": "output"}
+CELL_MISTAKES = (
+    Mistake(
+        "lstm.concat-order",
+        "[x_t, h_prev] order",
+        "the course concatenates [h_prev, x_t], h_prev first (cat([h_prev, x_t], dim=1))",
+        _outputs(lambda x_t, h, c, p: _step(x_first(p, x_t.shape[1]), x_t, h, c)),
+    ),
+    _swapped_gates("f", "i", GATE_NAMES),
+    _swapped_gates("f", "o", GATE_NAMES),
+    _swapped_gates("i", "o", GATE_NAMES),
+    Mistake(
+        "lstm.no-output-gate",
+        "h_next = tanh(c_next) (no output gate)",
+        "h_next = o ⊙ tanh(c_next)",
+        _outputs(lambda x_t, h, c, p: _step(_fixed(p, o=SATURATE), x_t, h, c)),
+    ),
+    Mistake(
+        "lstm.no-tanh-on-c",
+        "h_next = o ⊙ c_next (no tanh)",
+        "h_next = o ⊙ tanh(c_next)",
+        _outputs(_with_h(lambda o, c_prev, c_next: o * c_next)),
+    ),
+    Mistake(
+        "lstm.c-prev-for-c-next",
+        "h_next = o ⊙ tanh(c_prev) (the old cell state)",
+        "h_next reads the new cell state, o ⊙ tanh(c_next)",
+        _outputs(_with_h(lambda o, c_prev, c_next: o * torch.tanh(c_prev))),
+    ),
+    Mistake(
+        "lstm.sigmoid-candidate",
+        "a sigmoid on the candidate c_tilde",
+        "c_tilde goes through tanh (values in -1 … 1); sigmoids are for the gates f, i, o",
+        _outputs(_sigmoid_candidate),
+    ),
+    Mistake(
+        "lstm.missing-bias",
+        "leaving out the biases",
+        "every gate and the candidate add their own b_f, b_i, b_c, b_o",
+        _outputs(lambda x_t, h, c, p: _step({k: 0 * v if k[0] == "b" else v for k, v in p.items()}, x_t, h, c)),
+    ),
+)
+
+
+def _chained(step, x, h0, c0, params, carry_h=True, carry_c=True):
+    """h_seq, c_seq (B, T, n_h) of step chained over x from h0, c0 (a state not carried stays at its start)."""
+    h, c, hs, cs = h0, c0, [], []
+    for t in range(x.shape[1]):
+        h_next, c_next = step(x[:, t], h, c, params)
+        h, c = (h_next if carry_h else h0), (c_next if carry_c else c0)
+        hs.append(h_next)
+        cs.append(c_next)
+    return {"h_seq": torch.stack(hs, dim=1), "c_seq": torch.stack(cs, dim=1)}
+
+
+def _right_step(x_t, h, c, p):
+    return _step(p, x_t, h, c)
+
+
+def _shifted(x, h0, c0, params):
+    states = _chained(_right_step, x, h0, c0, params)
+    return {
+        name: torch.cat([start[:, None], seq[:, :-1]], dim=1)
+        for (name, seq), start in zip(states.items(), (h0, c0), strict=True)
+    }
+
+
+def _every_step(mistake):
+    """mistake (of lstm_cell_forward) made at every step of lstm_forward."""
+
+    def step(x_t, h, c, p):
+        out = mistake.gives(x_t, h, c, p)
+        return out["h_next"], out["c_next"]
+
+    return dataclasses.replace(mistake, gives=lambda x, h0, c0, p: _chained(step, x, h0, c0, p))
+
+
+SEQ_MISTAKES = (
+    Mistake(
+        "lstm.c-not-carried",
+        "starting every step from c0",
+        "feed each step's c_next to the next step as c_prev",
+        lambda x, h0, c0, p: _chained(_right_step, x, h0, c0, p, carry_c=False),
+    ),
+    Mistake(
+        "lstm.h-not-carried",
+        "starting every step from h0",
+        "feed each step's h_next to the next step as h_prev",
+        lambda x, h0, c0, p: _chained(_right_step, x, h0, c0, p, carry_h=False),
+    ),
+    Mistake(
+        "lstm.states-not-carried",
+        "starting every step from h0 and c0",
+        "feed each step's h_next and c_next to the next step as h_prev and c_prev",
+        lambda x, h0, c0, p: _chained(_right_step, x, h0, c0, p, carry_h=False, carry_c=False),
+    ),
+    Mistake(
+        "lstm.h0-c0-ignored",
+        "starting from zeros instead of h0 and c0",
+        "the first step's h_prev and c_prev are the h0 and c0 you are given",
+        lambda x, h0, c0, p: _chained(_right_step, x, torch.zeros_like(h0), torch.zeros_like(c0), p),
+    ),
+    Mistake(
+        "lstm.states-shifted",
+        "storing each step's h_prev and c_prev (the states before the step)",
+        "h_seq[:, t] and c_seq[:, t] are the states after step t: store h_next and c_next",
+        _shifted,
+    ),
+    *(_every_step(m) for m in CELL_MISTAKES),
+)
 
 
 def fail_with_hint(problem, hint):
@@ -170,13 +308,18 @@ def fail_with_hint(problem, hint):
 
 
 def expect_cell_outputs(out, x_t, h_prev, c_prev, params, fn_name="lstm_cell_forward"):
-    """Raise CheckFailed unless out's h_next and c_next are what nn.LSTMCell computes; hint at the mistake."""
+    """Raise CheckFailed unless out's h_next and c_next are what nn.LSTMCell computes; name the mistake."""
     h_seq, c_seq = torch_lstm_states(x_t[:, None], h_prev, c_prev, params)
-    for name, expected in (("c_next", c_seq[:, 0]), ("h_next", h_seq[:, 0])):
-        problem = tensor_problem(name, out[name], expected, "(B, n_h)")
-        if problem:
-            hint = forward_mistake(x_t, h_prev, c_prev, params, out["h_next"], out["c_next"])
-            fail_with_hint(f"{fn_name}: {problem}", hint)
+    expected = {"c_next": c_seq[:, 0], "h_next": h_seq[:, 0]}
+
+    def hint(name):
+        return (
+            "hint: c_next is right, so look at the output gate: h_next = o ⊙ tanh(c_next)" if name == "h_next" else ""
+        )
+
+    dims = {"c_next": "(B, n_h)", "h_next": "(B, n_h)"}
+    inputs = (x_t, h_prev, c_prev, params)
+    expect_outputs(out, expected, dims, CELL_MISTAKES, inputs, prefix=f"{fn_name}: ", hint=hint)
 
 
 def cell_forward_shapes(lstm_cell_forward):
@@ -207,22 +350,25 @@ def expect_seq_outputs(out, x, h0, c0, params, fn_name="lstm_forward"):
     """Raise CheckFailed unless out's h_seq, c_seq match nn.LSTMCell's states and caches has T entries."""
     h_seq, c_seq = torch_lstm_states(x, h0, c0, params)
     B, T, n_h = h_seq.shape
-    for name, expected in (("h_seq", h_seq), ("c_seq", c_seq)):
-        got = out[name]
-        problem = tensor_problem(name, got, expected, "(B, T, n_h)")
-        if not problem:
-            continue
-        hint = ""
-        if isinstance(got, torch.Tensor) and got.shape == (T, B, n_h) and (B, T) != (T, B):
-            hint = "stack the states along dim=1: the course is batch first, (B, T, n_h)"
-        elif isinstance(got, torch.Tensor) and got.shape == expected.shape and T > 1:
-            first_ok = tensor_problem(name, got[:, :1], expected[:, :1]) is None
-            if first_ok:
-                hint = (
-                    "step 1 is right and later steps are not: feed each step's h_next and c_next to the next "
-                    "step as h_prev and c_prev"
-                )
-        fail_with_hint(f"{fn_name}: {problem}", hint)
+    expected = {"h_seq": h_seq, "c_seq": c_seq}
+
+    def hint(name):
+        if T > 1 and tensor_problem(name, out[name][:, :1], expected[name][:, :1]) is None:
+            return (
+                "hint: step 1 is right and later steps are not: feed each step's h_next and c_next to the next "
+                "step as h_prev and c_prev"
+            )
+        return ""
+
+    for name in ("h_seq", "c_seq"):
+        value = out[name]
+        if isinstance(value, torch.Tensor) and value.shape == (T, B, n_h) and (B, T) != (T, B):
+            problem = tensor_problem(name, value, h_seq, "(B, T, n_h)")
+            fail_with_hint(
+                f"{fn_name}: {problem}", "stack the states along dim=1: the course is batch first, (B, T, n_h)"
+            )
+    dims = {"h_seq": "(B, T, n_h)", "c_seq": "(B, T, n_h)"}
+    expect_outputs(out, expected, dims, SEQ_MISTAKES, (x, h0, c0, params), prefix=f"{fn_name}: ", hint=hint)
     caches = out["caches"]
     if not isinstance(caches, (list, tuple)) or len(caches) != T:
         raise CheckFailed(f"{fn_name}: caches should be a list of the T = {T} cell caches; got {describe(caches)}")

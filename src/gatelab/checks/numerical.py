@@ -3,7 +3,8 @@
 The oracle is torch.autograd on the same function, and, for f(x) = Σ x³, the exact centred difference
 3x² + eps² (a centred difference of a cubic is exact up to that eps² term, so it shows which eps was used).
 When a result is wrong, the well-known mistakes are tried (a one-sided difference, dividing by eps instead of
-2·eps, moving every entry at once) and the one that matches is named.
+2·eps, moving every entry at once, a fixed step instead of the eps asked for) and the one that matches is named;
+a result that is not x's shape or dtype, or an x left changed, is named too.
 """
 
 import torch

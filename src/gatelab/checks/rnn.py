@@ -5,9 +5,19 @@ gatelab.interop) for the forward and torch.autograd for the gradient.
 """
 
 import torch
+from torch import nn
 
 from gatelab import interop
-from gatelab.checks.core import expect_close, no_autograd, on_random_cases, passed, run_learner
+from gatelab.checks.core import (
+    Mistake,
+    expect_close,
+    expect_outputs,
+    no_autograd,
+    on_random_cases,
+    passed,
+    run_learner,
+    x_first,
+)
 
 CELL_ARGS = ("x_t", "h_prev", "params")
 
@@ -32,6 +42,63 @@ def torch_rnn_states(x, h0, params):
     return torch.stack(states, dim=1)
 
 
+def torch_rnn_step(params, x_t, h_prev, nonlinearity="tanh"):
+    """h_next (B, n_h) of a torch.nn.RNNCell with this nonlinearity ('tanh' or 'relu') on our params."""
+    cell = nn.RNNCell(x_t.shape[1], h_prev.shape[1], nonlinearity=nonlinearity, dtype=x_t.dtype)
+    return torch.func.functional_call(cell, interop.rnn_torch_weights(params), (x_t, h_prev))
+
+
+def _pre_activation(params, x_t, h_prev):
+    """W_h [h_prev, x_t] + b_h (B, n_h), from two ReLU RNNCells: relu(a) - relu(-a) = a."""
+    negated = {k: -v for k, v in params.items()}
+    return torch_rnn_step(params, x_t, h_prev, "relu") - torch_rnn_step(negated, x_t, h_prev, "relu")
+
+
+def _h_block_transposed(params):
+    """Params whose product is the learner's h_prev @ W_h[:, :n_h] (the square block, untransposed) + x part."""
+    W_hh, W_hx = interop.split_hx(params["W_h"], params["b_h"].shape[0])
+    return {**params, "W_h": torch.cat([W_hh.T, W_hx], dim=1)}
+
+
+def _cell_mistake(id_, did, instead, h_next):
+    """A Mistake of rnn_cell_forward whose h_next is h_next(x_t, h_prev, params)."""
+    return Mistake(f"rnn.{id_}", did, instead, lambda x_t, h_prev, params: {"h_next": h_next(x_t, h_prev, params)})
+
+
+CELL_MISTAKES = (
+    _cell_mistake(
+        "concat-order",
+        "[x_t, h_prev] order",
+        "the course concatenates [h_prev, x_t], h_prev first",
+        lambda x_t, h, p: torch_rnn_step(x_first(p, x_t.shape[1]), x_t, h),
+    ),
+    _cell_mistake(
+        "sigmoid-for-tanh",
+        "sigmoid instead of tanh",
+        "the vanilla RNN's h_next = tanh(W_h [h_prev, x_t] + b_h), between -1 and 1",
+        lambda x_t, h, p: (1 + torch_rnn_step({k: v / 2 for k, v in p.items()}, x_t, h)) / 2,
+    ),
+    _cell_mistake(
+        "missing-bias",
+        "leaving out b_h",
+        "add the bias inside the tanh, tanh(W_h [h_prev, x_t] + b_h)",
+        lambda x_t, h, p: torch_rnn_step({**p, "b_h": torch.zeros_like(p["b_h"])}, x_t, h),
+    ),
+    _cell_mistake(
+        "missing-tanh",
+        "leaving out the tanh",
+        "h_next = tanh(W_h [h_prev, x_t] + b_h): the pre-activation goes through tanh",
+        lambda x_t, h, p: _pre_activation(p, x_t, h),
+    ),
+    _cell_mistake(
+        "transposed-weight",
+        "h_prev @ W_h[:, :n_h] (the square block, not transposed)",
+        "every row of W_h is one hidden unit's weights, so multiply by its transpose: [h_prev, x_t] @ W_h.T",
+        lambda x_t, h, p: torch_rnn_step(_h_block_transposed(p), x_t, h),
+    ),
+)
+
+
 def cell_forward_shapes(rnn_cell_forward):
     """Does rnn_cell_forward(x_t, h_prev, params) return (h_next, cache), h_next of shape (B, n_h)?"""
     x, h0, params = rnn_case()
@@ -45,7 +112,8 @@ def cell_forward_matches_torch(rnn_cell_forward, B=4, n_x=5, n_h=3, dtype=torch.
     x, h0, params = rnn_case(B, n_x, n_h, 1, dtype, seed)
     out = run_learner(rnn_cell_forward, (x[:, 0], h0, params), CELL_ARGS, ("h_next", "cache"))
     expected = torch_rnn_states(x, h0, params)[:, 0]
-    expect_close("h_next", out["h_next"], expected, "(B, n_h)")
+    inputs = (x[:, 0], h0, params)
+    expect_outputs(out, {"h_next": expected}, {"h_next": "(B, n_h)"}, CELL_MISTAKES, inputs)
     passed(f"rnn_cell_forward matches torch.nn.RNNCell for B={B}, n_x={n_x}, n_h={n_h}, {dtype}")
 
 

@@ -10,7 +10,17 @@ gatelab.experiments (the same file the lesson's table is drawn from).
 import torch
 
 from gatelab import experiments, interop
-from gatelab.checks.core import CheckFailed, describe, on_random_cases, passed, run_learner, tensor_problem, x_first
+from gatelab.checks.core import (
+    CheckFailed,
+    Mistake,
+    describe,
+    on_random_cases,
+    passed,
+    recognise,
+    run_learner,
+    tensor_problem,
+    x_first,
+)
 
 CELL_ARGS = ("x_t", "h_prev", "c_prev", "params")
 CELL_RETURNS = ("h_next", "c_next", "cache")
@@ -42,37 +52,46 @@ def oracle(x_t, h_prev, c_prev, params):
         return interop.torch_step("lstm", as_lstm(params), x_t, h_prev, c_prev)
 
 
-def mistakes(params, n_x):
-    """(hint, LSTM params computing that mistake) for the mistakes this check recognises."""
-    W_f, b_f = params["W_f"], params["b_f"]
-    always_open = (torch.zeros_like(W_f), torch.full_like(b_f, 1e4))  # sigmoid(1e4) = 1
-    swapped = {**params, "W_f": -W_f, "b_f": -b_f}
-    return [
-        (
-            "you used i = f; the coupled input gate is i = 1 − f (it writes what the forget gate erases)",
-            as_lstm(params, (W_f, b_f)),
-        ),
-        ("you used i = 1 (c_next = f ⊙ c_prev + c_tilde); couple the gates: i = 1 − f", as_lstm(params, always_open)),
-        (
-            "you swapped the roles: f = sigmoid(W_f [h_prev, x_t] + b_f) multiplies c_prev, and i = 1 − f multiplies "
-            "c_tilde",
-            as_lstm(swapped, (W_f, b_f)),
-        ),
-        (
-            "you concatenated [x_t, h_prev]; the course's order is [h_prev, x_t] (cat([h_prev, x_t], dim=1))",
-            as_lstm(x_first(params, n_x)),
-        ),
-    ]
+def _cifg_mistake(id_, did, instead, lstm_params):
+    """A Mistake of cifg_cell_forward computed by nn.LSTMCell on lstm_params(params, n_x)."""
+
+    def gives(x_t, h_prev, c_prev, params):
+        h, c = interop.torch_step("lstm", lstm_params(params, x_t.shape[1]), x_t, h_prev, c_prev)
+        return {"h_next": h, "c_next": c}
+
+    return Mistake(f"cifg.{id_}", did, instead, gives)
 
 
-def recognise(x_t, h_prev, c_prev, params, h_next, c_next):
-    """A hint naming the mistake that explains a wrong (h_next, c_next), or '' when none is recognised."""
-    for hint, wrong in mistakes(params, x_t.shape[1]):
-        with torch.no_grad():
-            h, c = interop.torch_step("lstm", wrong, x_t, h_prev, c_prev)
-        if tensor_problem("h", h_next, h) is None and tensor_problem("c", c_next, c) is None:
-            return hint
-    return ""
+def _always_open(params):
+    return (torch.zeros_like(params["W_f"]), torch.full_like(params["b_f"], 1e4))  # sigmoid(1e4) = 1
+
+
+MISTAKES = (
+    _cifg_mistake(
+        "i-is-f",
+        "i = f",
+        "the coupled input gate is i = 1 − f (it writes what the forget gate erases)",
+        lambda p, n_x: as_lstm(p, (p["W_f"], p["b_f"])),
+    ),
+    _cifg_mistake(
+        "i-is-one",
+        "i = 1 (c_next = f ⊙ c_prev + c_tilde)",
+        "couple the gates: i = 1 − f",
+        lambda p, n_x: as_lstm(p, _always_open(p)),
+    ),
+    _cifg_mistake(
+        "f-swapped",
+        "f and 1 − f swapped (you swapped the roles)",
+        "f = sigmoid(W_f [h_prev, x_t] + b_f) multiplies c_prev, and i = 1 − f multiplies c_tilde",
+        lambda p, n_x: as_lstm({**p, "W_f": -p["W_f"], "b_f": -p["b_f"]}, (p["W_f"], p["b_f"])),
+    ),
+    _cifg_mistake(
+        "concat-order",
+        "[x_t, h_prev] order",
+        "the course concatenates [h_prev, x_t], h_prev first (cat([h_prev, x_t], dim=1))",
+        lambda p, n_x: as_lstm(x_first(p, n_x)),
+    ),
+)
 
 
 def run_cifg(cifg_cell_forward, args):
@@ -111,12 +130,12 @@ def cifg_cell_matches_torch(cifg_cell_forward, B=4, n_x=5, n_h=3, dtype=torch.fl
     c_problem = tensor_problem("c_next", out["c_next"], c_expected, "(B, n_h)")
     h_problem = tensor_problem("h_next", out["h_next"], h_expected, "(B, n_h)")
     if c_problem or h_problem:
-        hint = recognise(x_t, h_prev, c_prev, params, out["h_next"], out["c_next"])
+        mistake = recognise(out, MISTAKES, x_t, h_prev, c_prev, params)
         if c_problem:
             message = f"{c_problem}; h_next follows from it — is i = 1 − f?"
         else:
             message = f"{h_problem}; c_next is right, so look at the output: h_next = o ⊙ tanh(c_next)"
-        raise CheckFailed(f"cifg_cell_forward: {message}" + (f"\nhint: {hint}" if hint else ""))
+        raise CheckFailed(f"cifg_cell_forward: {message}" + (f"\n{mistake.line()}" if mistake else ""))
     passed(f"cifg_cell_forward matches torch.nn.LSTMCell with i = 1 − f for B={B}, n_x={n_x}, n_h={n_h}, {dtype}")
 
 
