@@ -97,20 +97,25 @@ def round_trip_notebook(course):
     return "round-trip.ipynb"
 
 
-def explorers_on(chromium, url, notebook, workspace):
-    """Open notebook in JupyterLab in a new page, Run All; yields (page, name, explorer) for each explorer shown,
-    scrolled to. (A page of its own: a moved explorer leaves its notebook unsaved, and leaving it would ask.)"""
-    print(f"measuring the explorers of {notebook}", file=sys.stderr)
-    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
-    # A workspace per notebook: no hidden tab of an earlier notebook (with its explorers) is restored.
-    browser.open_notebook(page, url, notebook, workspace=workspace)
-    browser.run_all(page)
+def explorers_in(page):
+    """(page, name, explorer) for each explorer shown on page, scrolled to; closes the page after the last."""
     explorers = page.locator(".gl-explorer")
     explorers.first.wait_for(timeout=30_000)
     for explorer in explorers.all():
         explorer.scroll_into_view_if_needed()
         yield page, explorer.evaluate(EXPLORER_NAME), explorer
     page.close()
+
+
+def explorers_on(chromium, url, notebook, workspace):
+    """Open notebook in JupyterLab in a new page, Run All; yields explorers_in(page). (A page of its own: a moved
+    explorer leaves its notebook unsaved, and leaving it would ask.)"""
+    print(f"measuring the explorers of {notebook}", file=sys.stderr)
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    # A workspace per notebook: no hidden tab of an earlier notebook (with its explorers) is restored.
+    browser.open_notebook(page, url, notebook, workspace=workspace)
+    browser.run_all(page)
+    yield from explorers_in(page)
     browser.close_sessions(url)
 
 
@@ -129,15 +134,10 @@ def exported_pages(folder, lessons):
 
 
 def explorers_on_page(chromium, url):
-    """Open url (a page with no Jupyter); yields (page, name, explorer) for each explorer on it, scrolled to."""
+    """Open url (a page with no Jupyter); yields explorers_in(page)."""
     page = chromium.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(url)
-    explorers = page.locator(".gl-explorer")
-    explorers.first.wait_for(timeout=30_000)
-    for explorer in explorers.all():
-        explorer.scroll_into_view_if_needed()
-        yield page, explorer.evaluate(EXPLORER_NAME), explorer
-    page.close()
+    yield from explorers_in(page)
 
 
 def browser_latencies(folder):
