@@ -15,6 +15,12 @@ def test_run_all_runs_every_row_in_order_in_processes():
     assert results == [8, 9, 5] and echoed == [(1, 8), (2, 9), (3, 5)] and seconds >= 0
 
 
+def test_grid_is_a_caches_content_and_echoes_each_row(capsys):
+    cache = runs.grid(power, [(2, 3), (3, 2)], 1, {"made": "so"}, lambda r: f"got {r}")
+    assert cache["rows"] == [8, 9] and cache["config"] == {"made": "so"} and cache["jobs"] == 1
+    assert capsys.readouterr().out.splitlines() == ["[1/2] got 8", "[2/2] got 9"]
+
+
 def test_command_writes_what_regenerate_returns_and_prints_its_table(tmp_path, capsys):
     def regenerate(args):
         return {"jobs": args.jobs, "rows": [args.extra]}

@@ -149,14 +149,13 @@ def run(model, regime, seed, steps=STEPS):
 
 
 def run_grid(rows=GRID, jobs=1, echo=print):
-    """Every run of rows, jobs processes in parallel; returns {'config', 'rows', 'seconds', 'jobs'}."""
+    """Every run of rows, jobs processes in parallel; returns {'config', 'seconds', 'jobs', 'rows'}."""
 
-    def done(k, r):
-        echo(f"[{k}/{len(rows)}] {r['model']:>10s} {r['regime']:>5s} seed {r['seed']}: test {r['overall']:.1%}, "
-             f"target at step {r['steps_to_target']}, {r['seconds']:.0f} s")
+    def describe(r):
+        return (f"{r['model']:>10s} {r['regime']:>5s} seed {r['seed']}: test {r['overall']:.1%}, target at step "
+                f"{r['steps_to_target']}, {r['seconds']:.0f} s")
 
-    results, seconds = runs.run_all(run, rows, jobs, done)
-    return {"config": config(), "rows": results, "seconds": seconds, "jobs": jobs}
+    return runs.grid(run, rows, jobs, config(), describe, echo)
 
 
 def config():

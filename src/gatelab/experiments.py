@@ -114,12 +114,11 @@ def run(variant, lag, seed, steps=STEPS):
 def run_grid(rows=GRID, jobs=1, echo=print):
     """Every row of rows, in jobs processes; returns the cache's content (config and rows)."""
 
-    def done(k, r):
-        echo(f"[{k}/{len(rows)}] {r['variant']:>12} T={r['lag']:<3} seed {r['seed']}: "
-             f"mse {r['mse']:.4f}, solved {r['solved']:.2f}  ({r['seconds']:.1f} s)")
+    def describe(r):
+        return (f"{r['variant']:>12} T={r['lag']:<3} seed {r['seed']}: mse {r['mse']:.4f}, solved {r['solved']:.2f}  "
+                f"({r['seconds']:.1f} s)")
 
-    results, seconds = runs.run_all(run, rows, jobs, done)
-    return {"config": config(), "seconds": seconds, "jobs": jobs, "rows": results}
+    return runs.grid(run, rows, jobs, config(), describe, echo)
 
 
 def rerun_variants(results, variants, jobs=1, echo=print):

@@ -125,12 +125,11 @@ def step_timing(steps=TIMING_STEPS, rounds=TIMING_ROUNDS):
 def run_grid(rows=GRID, jobs=1, echo=print):
     """Every row of rows, in jobs processes, then step_timing(); returns the cache's content (config, rows, timing)."""
 
-    def done(k, r):
+    def describe(r):
         scores = ", ".join(f"T={n}: mse {s['mse']:.4f} solved {s['solved']:.2f}" for n, s in r["test"].items())
-        echo(f"[{k}/{len(rows)}] {r['model']:>10} seed {r['seed']}, {r['steps']} steps: {scores}")
+        return f"{r['model']:>10} seed {r['seed']}, {r['steps']} steps: {scores}"
 
-    results, seconds = runs.run_all(run, rows, jobs, done)
-    return {"config": config(), "seconds": seconds, "jobs": jobs, "rows": results, "timing": step_timing()}
+    return {**runs.grid(run, rows, jobs, config(), describe, echo), "timing": step_timing()}
 
 
 def config():

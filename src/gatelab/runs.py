@@ -23,6 +23,13 @@ def run_all(run, rows, jobs=1, echo=None):
     return results, round(time.perf_counter() - start, 1)
 
 
+def grid(run, rows, jobs, config, describe, echo=print):
+    """A study's cache content, {"config", "seconds", "jobs", "rows"}: run(*row) for every row (run_all), each
+    result echoed as "[k/n] " + describe(result) as it arrives."""
+    results, seconds = run_all(run, rows, jobs, lambda k, r: echo(f"[{k}/{len(rows)}] {describe(r)}"))
+    return {"config": config, "seconds": seconds, "jobs": jobs, "rows": results}
+
+
 def load(path):
     """A cache: the JSON a study's command wrote."""
     return json.loads(Path(path).read_text())
