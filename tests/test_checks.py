@@ -46,7 +46,7 @@ def test_the_largest_error_and_where_it_is_are_reported():
     got = EXPECTED.clone()
     got[2, 0] += 0.31
     got[1, 1] += 0.01
-    assert problem(got) == "h_next: max error 0.31 at [2, 0] (tolerance 1e-08); 2 of 12 entries are off"
+    assert problem(got) == "h_next: max error 0.31 at [2, 0] (allowed: 1e-09 + 1e-09·|value|); 2 of 12 entries are off"
 
 
 def test_float32_gets_a_float32_tolerance():
@@ -65,7 +65,7 @@ def test_gradient_feedback_names_the_wrong_the_right_and_the_missing():
     assert str(info.value).splitlines() == [
         "missing: dW_o",
         "unexpected keys: dx (expected exactly dW_f, dW_i, dW_c, dW_o)",
-        "dW_f: max error 0.31 at [1, 2] (tolerance 1e-08); 1 of 6 entries are off",
+        "dW_f: max error 0.31 at [1, 2] (allowed: 1e-09 + 1e-09·|value|); 1 of 6 entries are off",
         "right: dW_i, dW_c",
         "hint for dW_f: how does c_prev enter the forget path?",
     ]

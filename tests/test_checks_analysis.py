@@ -162,7 +162,7 @@ def test_unimplemented_and_in_place_number_units():
 
 def test_swapped_fractions_are_named():
     assert fails(analysis.saturation_counts, lambda g, low=0.1, high=0.9: saturation_fractions(g)[::-1]) == (
-        "saturation_fractions: left: max error 0.267 at [1] (tolerance 1e-08); 3 of 4 entries are off\n"
+        "saturation_fractions: left: max error 0.267 at [1] (allowed: 1e-09 + 1e-09·|value|); 3 of 4 entries are off\n"
         "hint: left and right are swapped: left-saturated means below low (the gate nearly closed), right above high"
     )
 
@@ -196,7 +196,7 @@ def test_thresholds_are_strict_and_must_be_used():
 
     analysis.saturation_counts(loose)  # no value sits exactly on 0.1 or 0.9 there
     assert fails(analysis.saturation_thresholds, loose) == (
-        "saturation_fractions: left: max error 0.025 at [4] (tolerance 1e-08); 5 of 6 entries are off\n"
+        "saturation_fractions: left: max error 0.025 at [4] (allowed: 1e-09 + 1e-09·|value|); 5 of 6 entries are off\n"
         "hint: an activation equal to low is not saturated: use < low and > high"
     )
     assert fails(analysis.saturation_thresholds, lambda g, low=0.1, high=0.9: saturation_fractions(g)).endswith(

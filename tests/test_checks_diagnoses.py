@@ -39,7 +39,9 @@ def test_a_mistake_line_says_what_was_done_and_what_the_course_does():
 
 
 def test_no_diagnosis_without_a_recognised_mistake():
-    error = CheckFailed("h_next: max error 0.3 at [2, 0.5] (tolerance 1e-08); 1 of 12 entries are off [h_prev, x_t]")
+    error = CheckFailed(
+        "h_next: max error 0.3 at [2, 0.5] (allowed: 1e-09 + 1e-09·|value|); 1 of 12 entries are off [h_prev, x_t]"
+    )
     assert error.diagnosis is None and error.diagnoses == []
 
 
@@ -58,7 +60,9 @@ def test_a_close_but_not_equal_answer_is_told_so():
     expected = torch.linspace(-3, 3, 12, dtype=torch.float64).reshape(4, 3)
     got = expected + 2e-6 * expected.abs().clamp(min=1)
     problem = core.tensor_problem("h_next", got, expected, "(B, n_h)")
-    assert problem.startswith("h_next: max error 6e-06 at [0, 0] (tolerance 1e-08); 12 of 12 entries are off; ")
+    assert problem.startswith(
+        "h_next: max error 6e-06 at [0, 0] (allowed: 1e-09 + 1e-09·|value|); 12 of 12 entries are off; "
+    )
     assert problem.endswith(
         "; your values are within 6e-06 of the right ones: are you computing in float32, or rounding somewhere? "
         "[core.float32-or-rounding]"

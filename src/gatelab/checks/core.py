@@ -9,13 +9,18 @@ A wrong value is diagnosed: each lesson's module lists its function's well-known
 id, what the learner did, what the course does instead, and what that mistake computes, again from PyTorch);
 expect_outputs compares the learner's outputs with each and adds the first match's line, e.g.
 "this is what [x_t, h_prev] order gives: the course concatenates [h_prev, x_t], h_prev first [rnn.concat-order]".
-A float64 answer off only by float32-sized rounding is told so (close_note). The ids in a message are read back
-by diagnoses(message), or CheckFailed.diagnosis, so a class report can count them from the feedback text alone.
+A backward's mistake gives its whole dict of gradients (autograd through a deliberately wrong step, see
+differentiated_as, or the right gradients changed), and expect_grads names it when the learner's dict matches it
+everywhere; a mistake that changes a shape is matched on that shape (see recognise). A float64 answer off only
+by float32-sized rounding is told so (close_note). The ids in a message are read back by diagnoses(message), or
+CheckFailed.diagnosis, so a class report can count them from the feedback text alone.
 """
 
 import contextlib
+import contextvars
 import dataclasses
 import functools
+import inspect
 import linecache
 import re
 import traceback
@@ -28,8 +33,18 @@ import torch
 
 from gatelab import train
 
-# Tolerances per dtype: (absolute, relative). A result is right where |got - expected| <= atol + rtol*|expected|.
-TOLERANCES = {torch.float64: (1e-8, 1e-6), torch.float32: (1e-5, 1e-4)}
+# The tolerance policy (AUTHORING.md, lesson 00), one rule for every visible and hidden check, forward values
+# and gradients alike: an entry is right where |got - expected| <= steps * (atol + rtol * |expected|), with
+# (atol, rtol) per dtype, and steps counting the computations the result went through, since each may add its
+# rounding: a cell is 1; a sequence of T steps is 2T + 1 (each step adds its own rounding and passes on, possibly
+# amplified, its predecessors'; 2 per step covers that in every case the checks use, as
+# tests/test_checks_tolerance.py proves); a gradient counts its forward and its backward pass, twice that.
+# float64 arithmetic written any correct way agrees with PyTorch to about 1e-15 (every correct implementation
+# the tests hold is within 1e-11), float32 arithmetic to about 1e-7: a float64 check tells them apart, a float32
+# check allows float32's rounding.
+TOLERANCES = {torch.float64: (1e-9, 1e-9), torch.float32: (1e-5, 1e-4)}
+# How many chained computations the results compared now went through (set by a check marked @chained).
+STEPS = contextvars.ContextVar("steps", default=1)
 # A float64 answer off by at most this much (relative to its size, or absolute below 1) is close but not equal.
 CLOSE = 1e-5
 CLOSE_ID = "core.float32-or-rounding"
@@ -52,8 +67,9 @@ class CheckFailed(AssertionError):
 
     @property
     def diagnosis(self):
-        """The first diagnosis id in the message, or None when no known mistake was recognised."""
-        found = diagnoses(self)
+        """The first diagnosis id in the message, a recognised mistake before the note that an answer is only
+        close (CLOSE_ID: a mistake whose effect is tiny on some inputs is close too); None when there is neither."""
+        found = sorted(diagnoses(self), key=lambda found_id: found_id == CLOSE_ID)
         return found[0] if found else None
 
 
@@ -151,9 +167,40 @@ def fmt_index(flat_index, shape):
     return str([int(i) for i in np.unravel_index(int(flat_index), tuple(shape))])
 
 
-def tolerance(dtype):
-    """(atol, rtol) for comparing tensors of this dtype."""
-    return TOLERANCES.get(dtype, TOLERANCES[torch.float32])
+def tolerance(dtype, steps=None):
+    """(atol, rtol) for comparing tensors of this dtype that went through steps chained computations
+    (default: the steps of the check running now, see chained)."""
+    atol, rtol = TOLERANCES.get(dtype, TOLERANCES[torch.float32])
+    steps = STEPS.get() if steps is None else steps
+    return atol * steps, rtol * steps
+
+
+def chained(steps):
+    """Mark a check whose results went through several chained computations, so it allows their rounding.
+
+    steps(**arguments) gives their number from the check's own arguments, by name, defaults included:
+    @chained(lambda T: 2 * T + 1) on a check of a T-step sequence, @chained(lambda T: 2 * (2 * T + 1)) on its
+    gradients, @chained(lambda: 2) on a cell's gradients.
+    Every comparison made while the check runs (tensor_problem) uses tolerance(dtype, that number).
+    """
+    wanted = list(inspect.signature(steps).parameters)
+
+    def mark(check):
+        signature = inspect.signature(check)
+
+        @functools.wraps(check)
+        def run(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            token = STEPS.set(steps(**{name: bound.arguments[name] for name in wanted}))
+            try:
+                return check(*args, **kwargs)
+            finally:
+                STEPS.reset(token)
+
+        return run
+
+    return mark
 
 
 def tensor_problem(name, got, expected, dims=None, values=True):
@@ -190,7 +237,7 @@ def tensor_problem(name, got, expected, dims=None, values=True):
         worst = int(error.flatten().argmax())
         return (
             f"{name}: max error {float(error.max()):.3g} at {fmt_index(worst, got.shape)} "
-            f"(tolerance {atol:g}); {int((excess > 0).sum())} of {got.numel()} entries are off"
+            f"(allowed: {atol:g} + {rtol:g}·|value|); {int((excess > 0).sum())} of {got.numel()} entries are off"
             + close_note(error, expected)
         )
     return None
@@ -210,7 +257,12 @@ def close_note(error, expected):
 def recognise(got, mistakes, *inputs):
     """The first Mistake whose gives(*inputs) matches every output in it that got (name -> tensor) holds, or None.
 
-    A mistake that cannot be computed on these inputs (its shapes do not allow it) is skipped.
+    got is a learner's outputs by name, or their dict of gradients: a backward's mistake gives the whole dict
+    that mistake computes, the gradients it leaves right included, so it matches only when all of them do.
+    Matching is tensor_problem's, shape and value together: a mistake that changes a shape (db summed over the
+    hidden axis, (B,) where (n_h,) belongs; dW transposed) gives that shape, so it is recognised by what the
+    learner returned, with no separate rule for shapes. A mistake that cannot be computed on these inputs
+    (its shapes do not allow it) is skipped.
     """
     for mistake in mistakes:
         try:
@@ -232,7 +284,8 @@ def expect_outputs(got, expected, dims, mistakes=(), inputs=(), prefix="", hint=
     for name, value in expected.items():
         problem = tensor_problem(name, got[name], value, dims.get(name), values=False)
         if problem:
-            raise CheckFailed(f"{prefix}{problem}")
+            mistake = recognise(got, mistakes, *inputs)  # one that gives this very shape (see recognise)
+            raise CheckFailed(f"{prefix}{problem}" + (f"\n{mistake.line()}" if mistake else ""))
     for name, value in expected.items():
         problem = tensor_problem(name, got[name], value, dims.get(name))
         if problem:
@@ -245,6 +298,25 @@ def x_first(params, n_x):
     """Params whose [h, x] product equals the [x, h] product of the original weights: a learner's mistake
     of order, computed with the right order (for feedback that recognises it)."""
     return {k: torch.cat([v[:, n_x:], v[:, :n_x]], dim=1) if k.startswith("W_") else v for k, v in params.items()}
+
+
+def differentiated_as(value, like):
+    """value, but differentiated by autograd as like is: a backward's mistake on a forward that stays right.
+
+    differentiated_as(h_tilde, a_h) leaves tanh's derivative out; differentiated_as(h_next, wrong_mix) keeps
+    h_next and back-propagates through wrong_mix. (A path dropped is simpler still: .detach() the tensor.)
+    """
+    return value.detach() + like - like.detach()
+
+
+def per_example(grads_of, B, dtype):
+    """grads_of(mask) for each example b alone, stacked on a new first dim: mask (B, 1) of dtype is 1 at b, else 0.
+
+    The caller multiplies its upstream gradients by mask; db's of example b alone is that example's gradient
+    at the pre-activation, so per_example gives what a backward that never sums over the batch computes.
+    """
+    rows = [grads_of(torch.eye(B, dtype=dtype)[:, b : b + 1]) for b in range(B)]
+    return {name: torch.stack([row[name] for row in rows]) for name in rows[0]}
 
 
 def expect_close(name, got, expected, dims=None, values=True):
@@ -271,11 +343,13 @@ def unpack(result, names, fn_name):
     return dict(zip(names, result, strict=True))
 
 
-def expect_grads(got, expected, dims=None, hints=None, fn_name="your backward"):
+def expect_grads(got, expected, dims=None, hints=None, fn_name="your backward", mistakes=(), inputs=()):
     """Check a dict of gradients: name every missing, extra, wrong and right one.
 
     expected maps names like "dW_f" to tensors; dims maps them to shape letters ("(n_h, n_h + n_x)");
-    hints maps a gradient's name to where to look when it alone is wrong.
+    hints maps a gradient's name to where to look when it alone is wrong. When some gradient is wrong, the
+    first of mistakes whose gives(*inputs), a whole dict of gradients, matches got (see recognise) adds its
+    line once, last: the hints say where to look per gradient, the line names the one mistake behind them all.
     """
     dims, hints = dims or {}, hints or {}
     if not isinstance(got, dict):
@@ -296,6 +370,9 @@ def expect_grads(got, expected, dims=None, hints=None, fn_name="your backward"):
     if right:
         lines.append(f"right: {', '.join(right)}")
     lines += [f"hint for {k}: {hints[k]}" for k in wrong if k in hints]
+    mistake = recognise(got, mistakes, *inputs)
+    if mistake:
+        lines.append(mistake.line())
     raise CheckFailed("\n".join(lines))
 
 

@@ -17,13 +17,16 @@ from gatelab import dynamics, interop
 from gatelab.checks.core import (
     CheckFailed,
     Mistake,
+    chained,
     describe,
+    differentiated_as,
     expect_close,
     expect_grads,
     expect_outputs,
     no_autograd,
     on_random_cases,
     passed,
+    per_example,
     recognise,
     run_learner,
     tensor_problem,
@@ -328,6 +331,7 @@ def cell_forward_random_cases(gru_cell_forward):
     on_random_cases(cell_forward_values, gru_cell_forward)
 
 
+@chained(lambda T: 2 * T + 1)
 def forward_values(gru_forward, B=4, n_x=5, n_h=3, T=6, dtype=torch.float64, seed=0):
     """Does gru_forward(x, h0, params) return h_seq (B, T, n_h) of the course's GRU and T caches?"""
     x, h0, params = gru_case(B, n_x, n_h, T, dtype, seed)
@@ -420,6 +424,224 @@ def autograd_grads(h_fn, inputs, params, upstream):
     return {name: g.to(dtype) for name, g in zip(names, grads, strict=True)}
 
 
+# The known mistakes of gru_cell_backward and gru_backward. A cell's mistake is a twisted step: the course's GRU
+# step with the oracle's values whose autograd gradient is what the mistaken backward computes (a path left out
+# is a .detach(), a derivative left out or a route changed is differentiated_as); its gives is autograd through
+# it. The shape mistakes change the right gradients; a sequence's mistakes walk the right steps the wrong way.
+
+
+def _twisted_gates(x_t, h_prev, params, twist):
+    """z and r * h_prev (B, n_h) from nn.GRUCell calls (see gru_oracle_parts), differentiated as twist says."""
+    u = torch.cat((h_prev, x_t), 1)  # [h_prev, x_t]
+    ones = torch.ones_like(h_prev)
+    z = torch_gate_times(params["W_z"], params["b_z"], u, ones)
+    r_u = u.detach() if twist == "no-reset-route" else u  # r's pre-activation sends nothing back to u
+    r_h = torch_gate_times(params["W_r"], params["b_r"], r_u, h_prev.detach() if twist == "no-r-route" else h_prev)
+    if twist == "no-sigmoid-derivative":  # z's and r's gradients go straight to their pre-activations
+        z = differentiated_as(z, nn.functional.linear(u, params["W_z"], params["b_z"]))
+        r = torch_gate_times(params["W_r"], params["b_r"], u, ones)
+        r_h = differentiated_as(r, nn.functional.linear(u, params["W_r"], params["b_r"])) * h_prev
+    return z, r_h
+
+
+def _twisted_step(twist):
+    """A GRU step (x_t, h_prev, params) -> h_next (B, n_h): the oracle's values, the gradient of mistake twist."""
+
+    def step(x_t, h_prev, params):
+        z, r_h = _twisted_gates(x_t, h_prev, params, twist)
+        h_tilde = torch_candidate(params["W_h"], params["b_h"], x_t, r_h)
+        if twist == "no-tanh-derivative":
+            a_h = nn.functional.linear(torch.cat((r_h, x_t), 1), params["W_h"], params["b_h"])
+            h_tilde = differentiated_as(h_tilde, a_h)
+        h_next = torch.lerp(h_prev.detach() if twist == "no-direct-path" else h_prev, h_tilde, z)
+        if twist == "z-swapped":
+            return differentiated_as(h_next, torch.lerp(h_tilde, h_prev, z))
+        if twist == "dz-without-h_prev":  # ∂h_next/∂z taken as h_tilde: the - z * h_prev term left out
+            return differentiated_as(h_next, z * h_tilde + (1 - z.detach()) * h_prev)
+        return h_next
+
+    return step
+
+
+def _cell_grads(x_t, h_prev, params, dh_next, step=gru_oracle_cell):
+    """autograd_grads of one step (dx_t, dh_prev, dW_*, db_*), with torch.autograd on even inside no_grad."""
+    with torch.enable_grad():
+        return autograd_grads(step, {"dx_t": x_t, "dh_prev": h_prev}, params, dh_next)
+
+
+def _cell_twist(id_, did, instead):
+    """A Mistake of gru_cell_backward given by autograd through _twisted_step(id_)."""
+    step = _twisted_step(id_)
+    return Mistake(f"gru.bw-{id_}", did, instead, lambda *inputs: _cell_grads(*inputs, step=step))
+
+
+def _cell_changed(id_, did, instead, change):
+    """A Mistake of gru_cell_backward that changes the right gradients: change(grads, alone, x_t, h_prev) gives
+    the changed entries; alone holds each example's own gradients (per_example), db_g[b] its da_g[b]."""
+
+    def gives(x_t, h_prev, params, dh_next):
+        grads = _cell_grads(x_t, h_prev, params, dh_next)
+        alone = per_example(lambda mask: _cell_grads(x_t, h_prev, params, dh_next * mask), len(x_t), x_t.dtype)
+        return {**grads, **change(grads, alone, x_t, h_prev)}
+
+    return Mistake(f"gru.bw-{id_}", did, instead, gives)
+
+
+def _dW_h_on_u(grads, alone, x_t, h_prev):
+    """dW_h = da_h.T @ [h_prev, x_t] (B summed), from each example's da_h = its db_h."""
+    return {"dW_h": torch.einsum("bh,bk->hk", alone["db_h"], torch.cat((h_prev, x_t), 1))}
+
+
+CELL_BACKWARD_MISTAKES = (
+    _cell_twist(
+        "z-swapped",
+        "z and 1 - z swapped in the backward",
+        "h_next = z * h_tilde + (1 - z) * h_prev: dh_tilde = dh_next * z, the direct dh_prev = dh_next * (1 - z), "
+        "dz = dh_next * (h_tilde - h_prev)",
+    ),
+    _cell_twist(
+        "no-direct-path",
+        "leaving out h_prev's direct path",
+        "h_next = … + (1 - z) * h_prev: dh_prev starts from dh_next * (1 - z)",
+    ),
+    _cell_twist(
+        "dz-without-h_prev",
+        "dz = dh_next * h_tilde (the z * h_prev term left out)",
+        "h_next = h_prev + z * (h_tilde - h_prev), so dz = dh_next * (h_tilde - h_prev)",
+    ),
+    _cell_twist(
+        "no-reset-route",
+        "leaving r's pre-activation out of dh_prev and dx_t",
+        "[h_prev, x_t] feeds r too: add da_r @ W_r to da_z @ W_z before splitting it into dh_prev and dx_t",
+    ),
+    _cell_twist(
+        "no-r-route",
+        "leaving out the path through r * h_prev into h_prev",
+        "the candidate reads r * h_prev: add (its gradient) * r to dh_prev",
+    ),
+    _cell_twist(
+        "no-tanh-derivative",
+        "leaving out tanh's derivative in the candidate",
+        "da_h = dh_tilde * (1 - h_tilde**2)",
+    ),
+    _cell_twist(
+        "no-sigmoid-derivative",
+        "leaving out the sigmoid's derivative in the gates",
+        "da_z = dz * z * (1 - z) and da_r = dr * r * (1 - r)",
+    ),
+    _cell_changed(
+        "candidate-on-h_prev",
+        "dW_h = da_h.T @ [h_prev, x_t]",
+        "the candidate's weights act on [r * h_prev, x_t]: dW_h = da_h.T @ [r * h_prev, x_t]",
+        _dW_h_on_u,
+    ),
+    _cell_changed(
+        "dw-transposed",
+        "[h_prev, x_t].T @ da (dW transposed)",
+        "dW has W's shape (n_h, n_h + n_x): dW = da.T @ [h_prev, x_t]",
+        lambda grads, alone, x_t, h_prev: {f"dW_{g}": grads[f"dW_{g}"].T for g in GATES},
+    ),
+    _cell_changed(
+        "db-wrong-axis",
+        "summing over the hidden axis, da.sum(dim=1)",
+        "summed over the wrong axis: db sums over the batch (dim 0), da.sum(dim=0) of shape (n_h,)",
+        lambda grads, alone, x_t, h_prev: {f"db_{g}": alone[f"db_{g}"].sum(1) for g in GATES},
+    ),
+    _cell_changed(
+        "db-not-summed",
+        "db = da, not summed",
+        "db sums da over the batch (dim 0): da.sum(dim=0), of shape (n_h,)",
+        lambda grads, alone, x_t, h_prev: {f"db_{g}": alone[f"db_{g}"] for g in GATES},
+    ),
+)
+
+
+def _cut_states(x, h0, params, carry=True, params_at=None):
+    """h_seq (B, T, n_h) of the oracle, where h is held constant between steps unless carry, and params are
+    held constant at every step t where params_at(t) is false."""
+    frozen = {k: v.detach() for k, v in params.items()}
+    h, states = h0, []
+    for t, x_t in enumerate(x.unbind(dim=1)):
+        h_prev = h if carry or t == 0 else h.detach()
+        h = gru_oracle_cell(x_t, h_prev, params if params_at is None or params_at(t) else frozen)
+        states.append(h)
+    return torch.stack(states, dim=1)
+
+
+def _sequence_grads(x, h0, params, dh_seq, states=gru_oracle_states):
+    """autograd_grads through a sequence's states(x, h0, params): dx, dh0, dW_*, db_*."""
+    with torch.enable_grad():
+        return autograd_grads(states, {"dx": x, "dh0": h0}, params, dh_seq)
+
+
+def _walked_forward(x, h0, params, dh_seq):
+    """What walking t = 1 … T gives: step t's backward gets dh_seq[:, t] + the dh_prev of the step before it."""
+    with torch.no_grad():
+        h_prevs = [h0, *gru_oracle_states(x, h0, params).unbind(dim=1)][:-1]
+    dh, dxs, totals = torch.zeros_like(h0), [], dict.fromkeys(GRAD_NAMES, 0)
+    for t, h_prev in enumerate(h_prevs):
+        grads = _cell_grads(x[:, t], h_prev, params, dh_seq[:, t] + dh)
+        dh = grads["dh_prev"]
+        dxs.append(grads["dx_t"])
+        totals = {name: totals[name] + grads[name] for name in GRAD_NAMES}
+    return {"dx": torch.stack(dxs, dim=1), "dh0": dh, **totals}
+
+
+def _last_output_only(x, h0, params, dh_seq):
+    """The gradients when only dh_seq[:, T-1] enters (at the last step) and only the carried dh the others."""
+    last = torch.zeros_like(dh_seq)
+    last[:, -1] = dh_seq[:, -1]
+    return _sequence_grads(x, h0, params, last)
+
+
+def _dx_reversed(x, h0, params, dh_seq):
+    """The right gradients with dx's time steps in reverse order."""
+    grads = _sequence_grads(x, h0, params, dh_seq)
+    return {**grads, "dx": grads["dx"].flip(1)}
+
+
+def _dx_reversed(x, h0, params, dh_seq):
+    """The right gradients with dx's time steps in reverse order."""
+    grads = _sequence_grads(x, h0, params, dh_seq)
+    return {**grads, "dx": grads["dx"].flip(1)}
+
+
+BACKWARD_MISTAKES = (
+    Mistake(
+        "gru.bptt-overwritten",
+        "dW_*, db_* overwritten at each step (only step t = 1's part is left)",
+        "the same weights serve every step: add up the T steps' dW_*, db_*",
+        lambda x, h0, p, dh_seq: _sequence_grads(
+            x, h0, p, dh_seq, lambda x, h0, p: _cut_states(x, h0, p, params_at=lambda t: t == 0)
+        ),
+    ),
+    Mistake(
+        "gru.bptt-forward-in-time",
+        "walking forward in time, t = 1 … T",
+        "backprop walks backward, t = T … 1: step t needs the dh that step t + 1 sends back",
+        _walked_forward,
+    ),
+    Mistake(
+        "gru.bptt-dh-not-carried",
+        "each step's backward fed dh_seq[:, t] alone (the dh_prev of step t + 1 dropped)",
+        "the dh reaching h_t is dh_seq[:, t] + the dh_prev that step t + 1 sent back",
+        lambda x, h0, p, dh_seq: _sequence_grads(x, h0, p, dh_seq, lambda x, h0, p: _cut_states(x, h0, p, carry=False)),
+    ),
+    Mistake(
+        "gru.bptt-dh_seq-forgotten",
+        "starting from dh_seq[:, T-1] and passing back only the carried dh",
+        "every output sends a gradient: step t's backward gets dh_seq[:, t] + the carried dh",
+        _last_output_only,
+    ),
+    Mistake(
+        "gru.bptt-dx-reversed",
+        "dx stacked in the order the backward walked (t = T … 1)",
+        "dx[:, t] is step t's dx_t: reverse the list, or fill dx[:, t] at step t",
+        _dx_reversed,
+    ),
+)
+
+
 def _learner_cell(gru_cell_forward, x_t, h_prev, params, t=None):
     """Run the learner's own gru_cell_forward; refuse to go on if its h_next is wrong."""
     try:
@@ -441,6 +663,7 @@ def _learner_cell(gru_cell_forward, x_t, h_prev, params, t=None):
     return out
 
 
+@chained(lambda: 2)
 def cell_backward_grads(gru_cell_backward, gru_cell_forward, B=4, n_x=5, n_h=3, dtype=torch.float64, seed=0):
     """Does gru_cell_backward(dh_next, cache) give torch.autograd's gradients, gradient by gradient?
 
@@ -453,7 +676,8 @@ def cell_backward_grads(gru_cell_backward, gru_cell_forward, B=4, n_x=5, n_h=3, 
     args = (dh_next, cache)
     got = run_learner(gru_cell_backward, args, ("dh_next", "cache"), ("grads",), guard=no_autograd)
     expected = autograd_grads(gru_oracle_cell, {"dx_t": x_t, "dh_prev": h0}, params, dh_next)
-    expect_grads(got["grads"], expected, GRAD_DIMS, GRAD_HINTS, "gru_cell_backward")
+    mistakes = {"mistakes": CELL_BACKWARD_MISTAKES, "inputs": (x_t, h0, params, dh_next)}
+    expect_grads(got["grads"], expected, GRAD_DIMS, GRAD_HINTS, "gru_cell_backward", **mistakes)
     passed(f"gru_cell_backward matches torch.autograd (all 8 gradients) for B={B}, n_x={n_x}, n_h={n_h}, {dtype}")
 
 
@@ -462,6 +686,7 @@ def cell_backward_random_cases(gru_cell_backward, gru_cell_forward):
     on_random_cases(cell_backward_grads, gru_cell_backward, gru_cell_forward)
 
 
+@chained(lambda T: 2 * (2 * T + 1))
 def backward_grads(gru_backward, gru_cell_forward, B=4, n_x=5, n_h=3, T=5, dtype=torch.float64, seed=0):
     """Does gru_backward(dh_seq, caches) give torch.autograd's gradients through the whole sequence?
 
@@ -476,7 +701,8 @@ def backward_grads(gru_backward, gru_cell_forward, B=4, n_x=5, n_h=3, T=5, dtype
     dh_seq = torch.randn(B, T, n_h, dtype=dtype, generator=torch.Generator().manual_seed(700 + seed))
     got = run_learner(gru_backward, (dh_seq, caches), ("dh_seq", "caches"), ("grads",), guard=no_autograd)
     expected = autograd_grads(gru_oracle_states, {"dx": x, "dh0": h0}, params, dh_seq)
-    expect_grads(got["grads"], expected, GRAD_DIMS, GRAD_HINTS, "gru_backward")
+    mistakes = {"mistakes": BACKWARD_MISTAKES, "inputs": (x, h0, params, dh_seq)}
+    expect_grads(got["grads"], expected, GRAD_DIMS, GRAD_HINTS, "gru_backward", **mistakes)
     passed(f"gru_backward matches torch.autograd through T={T} steps for B={B}, n_x={n_x}, n_h={n_h}, {dtype}")
 
 

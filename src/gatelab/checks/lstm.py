@@ -9,17 +9,22 @@ A learner's cache is theirs to design: backward checks build it with the learner
 import dataclasses
 
 import torch
+from torch import nn
 
 from gatelab import dynamics, interop
 from gatelab.checks.core import (
     CheckFailed,
     Mistake,
+    chained,
     describe,
+    differentiated_as,
     expect_grads,
     expect_outputs,
     no_autograd,
     on_random_cases,
     passed,
+    per_example,
+    recognise,
     run_learner,
     tensor_problem,
     x_first,
@@ -93,16 +98,21 @@ def with_leaves(tensors):
     return {k: v.detach().clone().requires_grad_(True) for k, v in tensors.items()}
 
 
-def autograd_lstm_grads(x, h0, c0, params, dh_seq, dc_last):
+@torch.enable_grad()
+def autograd_lstm_grads(x, h0, c0, params, dh_seq, dc_last, step=None):
     """Gradients of sum(dh_seq ⊙ h_seq) + sum(dc_last ⊙ c_T) by torch.autograd through nn.LSTMCell.
 
-    Returns dx (B, T, n_x), dh0, dc0 (B, n_h) and dW_* (n_h, n_h + n_x), db_* (n_h,).
+    Returns dx (B, T, n_x), dh0, dc0 (B, n_h) and dW_* (n_h, n_h + n_x), db_* (n_h,). step(t, x_t, h, c, params)
+    -> (h, c), when given, replaces nn.LSTMCell (a mistake's twisted step).
     """
     inputs = with_leaves({"x": x, "h0": h0, "c0": c0})
     leaves = with_leaves(params)
     h, c, loss = inputs["h0"], inputs["c0"], 0
     for t in range(x.shape[1]):
-        h, c = interop.torch_step("lstm", leaves, inputs["x"][:, t], h, c)
+        if step:
+            h, c = step(t, inputs["x"][:, t], h, c, leaves)
+        else:
+            h, c = interop.torch_step("lstm", leaves, inputs["x"][:, t], h, c)
         loss = loss + (dh_seq[:, t] * h).sum()
     loss = loss + (dc_last * c).sum()
     names = [*inputs, *leaves]
@@ -110,22 +120,27 @@ def autograd_lstm_grads(x, h0, c0, params, dh_seq, dc_last):
     return {f"d{name}": grad.detach() for name, grad in zip(names, grads, strict=True)}
 
 
-def autograd_cell_grads(x_t, h_prev, c_prev, params, dh_next, dc_next):
+def autograd_cell_grads(x_t, h_prev, c_prev, params, dh_next, dc_next, step=None):
     """dx_t, dh_prev, dc_prev and dW_*, db_* of sum(dh_next ⊙ h_next) + sum(dc_next ⊙ c_next), by autograd."""
-    grads = autograd_lstm_grads(x_t[:, None], h_prev, c_prev, params, dh_next[:, None], dc_next)
+    grads = autograd_lstm_grads(x_t[:, None], h_prev, c_prev, params, dh_next[:, None], dc_next, step)
     renamed = {"dx": "dx_t", "dh0": "dh_prev", "dc0": "dc_prev"}
     out = {renamed.get(k, k): v for k, v in grads.items()}
     out["dx_t"] = out["dx_t"][:, 0]
     return {k: out[k] for k in CELL_DIMS}
 
 
-def autograd_dcT_dc0(x, h0, c0, params):
-    """(B, n_h, n_h): the Jacobian ∂c_T/∂c_0 of each batch element, J[b, k, j] = ∂c_T[b, k]/∂c_0[b, j]."""
+@torch.enable_grad()
+def autograd_dcT_dc0(x, h0, c0, params, through_h=True, of_h=False):
+    """(B, n_h, n_h): the Jacobian ∂c_T/∂c_0 of each batch element, J[b, k, j] = ∂c_T[b, k]/∂c_0[b, j].
+
+    For a mistake: through_h=False holds h constant between steps (c's own path alone); of_h gives ∂h_T/∂c_0.
+    """
     c0 = c0.detach().clone().requires_grad_(True)
     h, c = h0, c0
     for t in range(x.shape[1]):
-        h, c = interop.torch_step("lstm", params, x[:, t], h, c)
-    rows = [torch.autograd.grad(c[:, k].sum(), c0, retain_graph=True)[0] for k in range(c.shape[1])]
+        h, c = interop.torch_step("lstm", params, x[:, t], h if through_h else h.detach(), c)
+    out = h if of_h else c
+    rows = [torch.autograd.grad(out[:, k].sum(), c0, retain_graph=True)[0] for k in range(c.shape[1])]
     return torch.stack(rows, dim=1).detach()
 
 
@@ -374,6 +389,7 @@ def expect_seq_outputs(out, x, h0, c0, params, fn_name="lstm_forward"):
         raise CheckFailed(f"{fn_name}: caches should be a list of the T = {T} cell caches; got {describe(caches)}")
 
 
+@chained(lambda T: 2 * T + 1)
 def forward_matches_torch(lstm_forward, B=4, n_x=5, n_h=3, T=6, dtype=torch.float64, seed=0):
     """Does lstm_forward(x, h0, c0, params) give the states nn.LSTMCell gives, step after step?"""
     x, h0, c0, params = lstm_case(B, n_x, n_h, T, dtype, seed)
@@ -409,10 +425,11 @@ def memory_puzzle_solved(settings):
     passed(message)
 
 
-def expect_grads_grouped(got, expected, dims, hints, fn_name):
-    """expect_grads, with the hints that read the same merged into one line naming every gradient they serve."""
+def expect_grads_grouped(got, expected, dims, hints, fn_name, mistakes=(), inputs=()):
+    """expect_grads, with the hints that read the same merged into one line naming every gradient they serve
+    (a recognised mistake's line stays last)."""
     try:
-        expect_grads(got, expected, dims, hints, fn_name=fn_name)
+        expect_grads(got, expected, dims, hints, fn_name=fn_name, mistakes=mistakes, inputs=inputs)
     except CheckFailed as error:
         lines, by_hint = [], {}
         for line in str(error).splitlines():
@@ -421,8 +438,271 @@ def expect_grads_grouped(got, expected, dims, hints, fn_name):
                 by_hint.setdefault(hint, []).append(name)
             else:
                 lines.append(line)
-        lines += [f"hint for {', '.join(names)}: {hint}" for hint, names in by_hint.items()]
+        grouped = [f"hint for {', '.join(names)}: {hint}" for hint, names in by_hint.items()]
+        if lines[-1].startswith("this is what "):
+            lines[-1:-1] = grouped
+        else:
+            lines += grouped
         raise CheckFailed("\n".join(lines)) from None
+
+
+# The known mistakes of lstm_cell_backward, lstm_backward and dcT_dc0. A cell's mistake is a twisted step: the
+# cell with the oracle's gates (each from an nn.LSTMCell) and values, whose autograd gradient is what the
+# mistaken backward computes (a path left out is a .detach(), a derivative left out or a route changed is
+# differentiated_as); its gives is autograd through it. The shape mistakes change the right gradients; a
+# sequence's mistakes walk the right steps the wrong way.
+
+
+def lstm_gates(x_t, h_prev, c_prev, params):
+    """The gates f, i, o and c (the candidate c_tilde), (B, n_h) each, every one read from an nn.LSTMCell with
+    the other gates fixed; differentiable in every input."""
+    ones, zeros = torch.ones_like(c_prev), torch.zeros_like(c_prev)
+    return {
+        "f": _step(_fixed(params, i=-SATURATE), x_t, h_prev, ones)[1],  # c_next = f ⊙ 1 + 0
+        "i": _step(_fixed(params, c=SATURATE), x_t, h_prev, zeros)[1],  # c_next = 0 + i ⊙ 1
+        "c": _step(_fixed(params, i=SATURATE), x_t, h_prev, zeros)[1],  # c_next = 0 + 1 ⊙ c_tilde
+        "o": _output_gate(x_t, h_prev, c_prev, params),
+    }
+
+
+def _twisted_step(twist):
+    """A step (t, x_t, h_prev, c_prev, params) -> (h_next, c_next): the oracle's values, twist's gradient."""
+
+    def step(t, x_t, h_prev, c_prev, params):
+        gates = lstm_gates(x_t, h_prev, c_prev, params)
+        hx = torch.cat((h_prev, x_t), 1)
+        straight = {"no-sigmoid-derivative": "fio", "no-candidate-tanh-derivative": "c"}.get(twist, "")
+        for g in straight:  # the gradient goes straight to the pre-activation: the derivative left out
+            gates[g] = differentiated_as(gates[g], nn.functional.linear(hx, params[f"W_{g}"], params[f"b_{g}"]))
+        f, i, c_tilde, o = (gates[g] for g in GATES)
+        c_next = f * c_prev + i * c_tilde
+        if twist == "c-next-for-c-prev":  # df = dc ⊙ c_next
+            c_next = differentiated_as(c_next, f * c_next.detach() + f.detach() * c_prev + i * c_tilde)
+        if twist == "dc-prev-without-f":  # dc_prev = dc
+            c_next = differentiated_as(c_next, f * c_prev.detach() + c_prev + i * c_tilde)
+        squashed = torch.tanh(c_next)
+        if twist == "no-tanh-derivative-on-c":
+            squashed = differentiated_as(squashed, c_next)
+        if twist == "dh-not-through-c":
+            squashed = squashed.detach()
+        return o * squashed, c_next
+
+    return step
+
+
+def _cell_twist(id_, did, instead):
+    """A Mistake of lstm_cell_backward given by autograd through _twisted_step(id_)."""
+    step = _twisted_step(id_)
+    return Mistake(f"lstm.bw-{id_}", did, instead, lambda *inputs: autograd_cell_grads(*inputs, step=step))
+
+
+def _cell_changed(id_, did, instead, change):
+    """A Mistake of lstm_cell_backward that changes the right gradients: change(grads, alone) gives the changed
+    entries; alone holds each example's own gradients (per_example), db_g[b] its da_g[b]."""
+
+    def gives(x_t, h_prev, c_prev, params, dh_next, dc_next):
+        grads = autograd_cell_grads(x_t, h_prev, c_prev, params, dh_next, dc_next)
+        alone = per_example(
+            lambda mask: autograd_cell_grads(x_t, h_prev, c_prev, params, dh_next * mask, dc_next * mask),
+            len(x_t),
+            x_t.dtype,
+        )
+        return {**grads, **change(grads, alone)}
+
+    return Mistake(f"lstm.bw-{id_}", did, instead, gives)
+
+
+def _without_dc_next(x_t, h_prev, c_prev, params, dh_next, dc_next):
+    return autograd_cell_grads(x_t, h_prev, c_prev, params, dh_next, torch.zeros_like(dc_next))
+
+
+CELL_BACKWARD_MISTAKES = (
+    _cell_twist(
+        "c-next-for-c-prev",
+        "df = dc ⊙ c_next (the new cell state)",
+        "the forget gate multiplies the old one: df = dc ⊙ c_prev",
+    ),
+    Mistake(
+        "lstm.bw-dc-next-not-added",
+        "dc = dh_next ⊙ o ⊙ (1 − tanh²(c_next)) without dc_next",
+        "c_next also reaches the next step: dc = dc_next + dh_next ⊙ o ⊙ (1 − tanh²(c_next))",
+        _without_dc_next,
+    ),
+    _cell_twist(
+        "dh-not-through-c",
+        "dc = dc_next (dh_next's route through c_next left out)",
+        "h_next = o ⊙ tanh(c_next): dc = dc_next + dh_next ⊙ o ⊙ (1 − tanh²(c_next))",
+    ),
+    _cell_twist(
+        "no-tanh-derivative-on-c",
+        "dc = dc_next + dh_next ⊙ o (tanh's derivative left out)",
+        "dc = dc_next + dh_next ⊙ o ⊙ (1 − tanh²(c_next))",
+    ),
+    _cell_twist(
+        "dc-prev-without-f",
+        "dc_prev = dc (the forget gate left out)",
+        "c_next = f ⊙ c_prev + …, so dc_prev = dc ⊙ f",
+    ),
+    _cell_twist(
+        "no-sigmoid-derivative",
+        "leaving out the sigmoid's derivative in the gates",
+        "each gate's da_g = dg ⊙ g ⊙ (1 − g), for g = f, i, o",
+    ),
+    _cell_twist(
+        "no-candidate-tanh-derivative",
+        "leaving out tanh's derivative in the candidate",
+        "da_c = dc_tilde ⊙ (1 − c_tilde²)",
+    ),
+    _cell_changed(
+        "dw-transposed",
+        "hx.T @ da (dW transposed)",
+        "dW has W's shape (n_h, n_h + n_x): dW_g = da_g.T @ hx",
+        lambda grads, alone: {f"dW_{g}": grads[f"dW_{g}"].T for g in GATES},
+    ),
+    _cell_changed(
+        "db-wrong-axis",
+        "summing over the hidden axis, da.sum(dim=1)",
+        "summed over the wrong axis: db sums over the batch (dim 0), da.sum(dim=0) of shape (n_h,)",
+        lambda grads, alone: {f"db_{g}": alone[f"db_{g}"].sum(1) for g in GATES},
+    ),
+    _cell_changed(
+        "db-not-summed",
+        "db = da, not summed",
+        "db sums da over the batch (dim 0): da.sum(dim=0), of shape (n_h,)",
+        lambda grads, alone: {f"db_{g}": alone[f"db_{g}"] for g in GATES},
+    ),
+)
+
+
+def _cut_step(carry_h=True, carry_c=True, params_at=None):
+    """The oracle's step where h, c are held constant between steps unless carried, and params are held
+    constant at every step t where params_at(t) is false."""
+
+    def step(t, x_t, h, c, params):
+        h, c = (h if carry_h or t == 0 else h.detach()), (c if carry_c or t == 0 else c.detach())
+        if params_at is not None and not params_at(t):
+            params = {k: v.detach() for k, v in params.items()}
+        return _step(params, x_t, h, c)
+
+    return step
+
+
+def _sequence_mistake(id_, did, instead, step=None, upstreams=None, change=None):
+    """A Mistake of lstm_backward: autograd through step (see _cut_step), with upstreams(dh_seq, dc_last) in
+    place of the right ones, its gradients then changed by change(grads)."""
+
+    def gives(x, h0, c0, params, dh_seq, dc_last):
+        dh_seq, dc_last = upstreams(dh_seq, dc_last) if upstreams else (dh_seq, dc_last)
+        grads = autograd_lstm_grads(x, h0, c0, params, dh_seq, dc_last, step=step)
+        return {**grads, **change(grads)} if change else grads
+
+    return Mistake(f"lstm.bptt-{id_}", did, instead, gives)
+
+
+def _walk(x, h0, c0, params, dh_seq, dc_last, forward=False, carry_dc=True):
+    """What a walk of the steps' backwards gives, t = T … 1 (or 1 … T if forward): each gets dh_seq[:, t] + the
+    dh_prev of the step walked before it, and that step's dc_prev if carry_dc (else dc_last, never updated)."""
+    h_seq, c_seq = torch_lstm_states(x, h0, c0, params)
+    h_prevs, c_prevs = torch.cat([h0[:, None], h_seq[:, :-1]], 1), torch.cat([c0[:, None], c_seq[:, :-1]], 1)
+    T = x.shape[1]
+    dh, dc, dxs, totals = torch.zeros_like(h0), dc_last, [None] * T, dict.fromkeys(PARAM_DIMS, 0)
+    for t in range(T) if forward else reversed(range(T)):
+        grads = autograd_cell_grads(x[:, t], h_prevs[:, t], c_prevs[:, t], params, dh_seq[:, t] + dh, dc)
+        dh, dc = grads["dh_prev"], grads["dc_prev"] if carry_dc else dc
+        dxs[t] = grads["dx_t"]
+        totals = {name: totals[name] + grads[name] for name in PARAM_DIMS}
+    return {"dx": torch.stack(dxs, dim=1), "dh0": dh, "dc0": grads["dc_prev"], **totals}
+
+
+def _last_output_only(dh_seq, dc_last):
+    last = torch.zeros_like(dh_seq)
+    last[:, -1] = dh_seq[:, -1]
+    return last, dc_last
+
+
+BACKWARD_MISTAKES = (
+    _sequence_mistake(
+        "overwritten",
+        "dW_*, db_* overwritten at each step (only step t = 1's part is left)",
+        "the same W_g and b_g serve every step: add up the T steps' dW_g, db_g",
+        step=_cut_step(params_at=lambda t: t == 0),
+    ),
+    Mistake(
+        "lstm.bptt-forward-in-time",
+        "walking forward in time, t = 1 … T",
+        "backprop walks backward, t = T … 1: step t needs the dh_prev and dc_prev that step t + 1 sends back",
+        lambda *inputs: _walk(*inputs, forward=True),
+    ),
+    Mistake(
+        "lstm.bptt-dc-not-carried",
+        "dc_next never updated (every step gets dc_last; the dc_prev of step t + 1 dropped)",
+        "after each step, dc_next = its dc_prev: the cell state carries gradient back as h does",
+        lambda *inputs: _walk(*inputs, carry_dc=False),
+    ),
+    _sequence_mistake(
+        "dh-not-carried",
+        "each step's backward fed dh_seq[:, t] alone (the dh_prev of step t + 1 dropped)",
+        "the dh reaching step t is dh_seq[:, t] + the dh_prev that step t + 1 sent back",
+        step=_cut_step(carry_h=False),
+    ),
+    _sequence_mistake(
+        "dh-seq-forgotten",
+        "starting from dh_seq[:, T-1] and passing back only the carried dh",
+        "every output sends a gradient: step t's backward gets dh_seq[:, t] + the carried dh",
+        upstreams=_last_output_only,
+    ),
+    _sequence_mistake(
+        "dc-last-ignored",
+        "starting from dc = 0 when dc_last is given",
+        "start the walk from dc = dc_last (zeros only when it is None)",
+        upstreams=lambda dh_seq, dc_last: (dh_seq, torch.zeros_like(dc_last)),
+    ),
+    _sequence_mistake(
+        "dx-reversed",
+        "dx stacked in the order the backward walked (t = T … 1)",
+        "dx[:, t] is step t's dx_t: reverse the list, or fill dx[:, t] at step t",
+        change=lambda grads: {"dx": grads["dx"].flip(1)},
+    ),
+)
+
+
+def _dcT_mistake(id_, did, instead, J_of):
+    """A Mistake of dcT_dc0 whose J is J_of(x, h0, c0, params)."""
+    return Mistake(f"lstm.dct-{id_}", did, instead, lambda *inputs: {"J": J_of(*inputs)})
+
+
+DCT_MISTAKES = (
+    _dcT_mistake(
+        "transposed",
+        "stacking the rows along dim=2",
+        "rows and columns are swapped: row k is the dc0 that dc_last = e_k sends back, stacked along dim=1",
+        lambda *inputs: autograd_dcT_dc0(*inputs).transpose(1, 2),
+    ),
+    _dcT_mistake(
+        "diagonal-only",
+        "keeping only the diagonal",
+        "return the whole Jacobian, J[b, k, j] = ∂c_T[b, k]/∂c_0[b, j], not only its diagonal",
+        lambda *inputs: torch.diagonal(autograd_dcT_dc0(*inputs), dim1=1, dim2=2),
+    ),
+    _dcT_mistake(
+        "forget-product-only",
+        "the forget gates' product alone, diag(f_T ⊙ … ⊙ f_1)",
+        "the gates read h_prev, which depends on c_0 too: run lstm_backward, whose dc0 follows every path",
+        lambda *inputs: autograd_dcT_dc0(*inputs, through_h=False),
+    ),
+    _dcT_mistake(
+        "dh-seeded",
+        "e_k put in dh_seq[:, T-1] instead of dc_last (the rows of ∂h_T/∂c_0)",
+        "row k is the dc0 of dc_last = e_k, with dh_seq all zeros",
+        lambda *inputs: autograd_dcT_dc0(*inputs, of_h=True),
+    ),
+    _dcT_mistake(
+        "ones-seed",
+        "dc_last = ones for every row (each row is the sum of all rows)",
+        "row k needs dc_last = e_k: 1 in column k, 0 elsewhere",
+        lambda *inputs: autograd_dcT_dc0(*inputs).sum(1, keepdim=True).expand(-1, inputs[2].shape[1], -1),
+    ),
+)
 
 
 # Lesson 05: the backward passes. The learner's own forward builds the caches their backward reads.
@@ -441,6 +721,7 @@ def learner_forward(forward, args, cell):
     return out[returns[-1]]
 
 
+@chained(lambda: 2)
 def cell_backward_matches_autograd(
     lstm_cell_backward, lstm_cell_forward, B=4, n_x=5, n_h=3, dtype=torch.float64, seed=0
 ):
@@ -456,7 +737,8 @@ def cell_backward_matches_autograd(
         guard=no_autograd,
     )
     expected = autograd_cell_grads(x[:, 0], h0, c0, params, dh_next, dc_next)
-    expect_grads_grouped(out["grads"], expected, CELL_DIMS, CELL_HINTS, fn_name="lstm_cell_backward")
+    mistakes = {"mistakes": CELL_BACKWARD_MISTAKES, "inputs": (x[:, 0], h0, c0, params, dh_next, dc_next)}
+    expect_grads_grouped(out["grads"], expected, CELL_DIMS, CELL_HINTS, "lstm_cell_backward", **mistakes)
     passed(f"lstm_cell_backward matches torch.autograd (all 11 gradients) for B={B}, n_x={n_x}, n_h={n_h}, {dtype}")
 
 
@@ -465,6 +747,7 @@ def cell_backward_random_cases(lstm_cell_backward, lstm_cell_forward):
     on_random_cases(cell_backward_matches_autograd, lstm_cell_backward, lstm_cell_forward)
 
 
+@chained(lambda T: 2 * (2 * T + 1))
 def backward_matches_autograd(
     lstm_backward, lstm_forward, B=4, n_x=5, n_h=3, T=6, dtype=torch.float64, seed=0, dc_last=True
 ):
@@ -481,7 +764,8 @@ def backward_matches_autograd(
         args, names = args[:2], names[:2]
     out = run_learner(lstm_backward, args, names, ("grads",), guard=no_autograd)
     expected = autograd_lstm_grads(x, h0, c0, params, dh_seq, dc)
-    expect_grads_grouped(out["grads"], expected, SEQ_DIMS, SEQ_HINTS, fn_name="lstm_backward")
+    mistakes = {"mistakes": BACKWARD_MISTAKES, "inputs": (x, h0, c0, params, dh_seq, dc)}
+    expect_grads_grouped(out["grads"], expected, SEQ_DIMS, SEQ_HINTS, "lstm_backward", **mistakes)
     with_dc = "with dc_last" if dc_last else "without dc_last"
     passed(f"lstm_backward matches torch.autograd for B={B}, n_x={n_x}, n_h={n_h}, T={T}, {dtype}, {with_dc}")
 
@@ -503,6 +787,7 @@ def highway_case(B, n_x, n_h, T, dtype, seed, recurrent):
     return x, h0, c0, params
 
 
+@chained(lambda T: 2 * (2 * T + 1))
 def dcT_dc0_matches_autograd(
     dcT_dc0, lstm_forward, B=4, n_x=5, n_h=3, T=6, dtype=torch.float64, seed=0, recurrent=True
 ):
@@ -516,14 +801,12 @@ def dcT_dc0_matches_autograd(
     expected = autograd_dcT_dc0(x, h0, c0, params)
     problem = tensor_problem("∂c_T/∂c_0", out["J"], expected, "(B, n_h, n_h)")
     if problem:
-        hint = ""
+        mistake = recognise(out, DCT_MISTAKES, x, h0, c0, params)
+        if mistake:
+            raise CheckFailed(f"dcT_dc0: {problem}\n{mistake.line()}")
         got = out["J"]
-        if isinstance(got, torch.Tensor) and got.shape == (B, n_h) and n_h > 1:
-            hint = "return the whole Jacobian, J[b, k, j] = ∂c_T[b, k]/∂c_0[b, j], not only its diagonal"
-        elif isinstance(got, torch.Tensor) and got.shape == expected.shape and n_h > 1:
-            if tensor_problem("J", got.transpose(1, 2), expected) is None:
-                hint = "rows and columns are swapped: row k is the dc0 that dc_last = e_k sends back"
-        fail_with_hint(f"dcT_dc0: {problem}", hint)
+        diagonal = isinstance(got, torch.Tensor) and got.shape == (B, n_h) and n_h > 1
+        fail_with_hint(f"dcT_dc0: {problem}", "return the whole Jacobian, not only its diagonal" if diagonal else "")
     kind = "gates reading h_prev" if recurrent else "gates ignoring h_prev: the forget gates' product"
     passed(f"dcT_dc0 matches torch.autograd for B={B}, n_h={n_h}, T={T}, {dtype} ({kind})")
 

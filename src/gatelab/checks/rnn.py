@@ -10,6 +10,7 @@ from torch import nn
 from gatelab import interop
 from gatelab.checks.core import (
     Mistake,
+    chained,
     expect_close,
     expect_outputs,
     no_autograd,
@@ -133,12 +134,94 @@ def autograd_dhT_dh0(x, h0, params):
     return torch.stack(rows, dim=1).detach()
 
 
+# The known mistakes of dhT_dh0, each a wrong way of combining the steps' Jacobians, all by torch.autograd at
+# the states nn.RNNCell computes: J_t = ∂h_t/∂h_(t-1), A_t = ∂a_t/∂h_(t-1) of the pre-activation
+# a_t = W_h [h_(t-1), x_t] + b_h, and d_t = tanh'(a_t).
+
+
+@torch.enable_grad()
+def _batch_jacobian(fn, h):
+    """(B, n_h, n_h): the Jacobian of fn(h) (B, n_h) in h (B, n_h), example by example, by autograd."""
+    h = h.detach().clone().requires_grad_(True)
+    out = fn(h)
+    rows = [torch.autograd.grad(out[:, i].sum(), h, retain_graph=True)[0] for i in range(out.shape[1])]
+    return torch.stack(rows, dim=1).detach()
+
+
+@torch.enable_grad()
+def _tanh_derivative(a):
+    """tanh'(a), by autograd."""
+    a = a.detach().clone().requires_grad_(True)
+    return torch.autograd.grad(torch.tanh(a).sum(), a)[0]
+
+
+def _step_pieces(x, h0, params):
+    """[(J_t, A_t, d_t) for t = 1 … T] (see above): J_t, A_t (B, n_h, n_h) and d_t (B, n_h)."""
+    h_prevs = [h0, *torch_rnn_states(x, h0, params).unbind(dim=1)][:-1]
+    pieces = []
+    for x_t, h_prev in zip(x.unbind(dim=1), h_prevs, strict=True):
+        J = _batch_jacobian(lambda h, x_t=x_t: torch_rnn_step(params, x_t, h), h_prev)
+        A = _batch_jacobian(lambda h, x_t=x_t: _pre_activation(params, x_t, h), h_prev)
+        pieces.append((J, A, _tanh_derivative(_pre_activation(params, x_t, h_prev))))
+    return pieces
+
+
+def _combined(combine, start="eye"):
+    """gives of a Mistake of dhT_dh0: M = start, then M = combine(M, J_t, A_t, d_t) for t = 1 … T."""
+
+    def gives(x, h0, params):
+        pieces = _step_pieces(x, h0, params)
+        n_h = h0.shape[1]
+        M = torch.eye(n_h, dtype=h0.dtype).expand(len(h0), n_h, n_h) if start == "eye" else 0
+        for J, A, d in pieces:
+            M = combine(M, J, A, d)
+        return {"∂h_T/∂h_0": M}
+
+    return gives
+
+
+DHT_MISTAKES = (
+    Mistake(
+        "rnn.dht-product-order",
+        "multiplying the steps' Jacobians in time order, J_1 J_2 … J_T",
+        "the chain rule puts the last step first: ∂h_T/∂h_0 = J_T … J_2 J_1, so J = J_t @ J",
+        _combined(lambda M, J, A, d: M @ J),
+    ),
+    Mistake(
+        "rnn.dht-no-tanh-derivative",
+        "J_t = W_hh (tanh's derivative left out)",
+        "J_t = diag(1 - h_t²) W_hh: each row i of W_hh scaled by 1 - h_t[i]²",
+        _combined(lambda M, J, A, d: A @ M),
+    ),
+    Mistake(
+        "rnn.dht-transposed-weight",
+        "J_t = diag(1 - h_t²) W_hh.T (the weight transposed)",
+        "∂h_t[i]/∂h_(t-1)[j] = (1 - h_t[i]²) W_hh[i, j]: use W_hh itself, W_h[:, :n_h]",
+        _combined(lambda M, J, A, d: (d[:, :, None] * A.transpose(1, 2)) @ M),
+    ),
+    Mistake(
+        "rnn.dht-sum-of-steps",
+        "adding the steps' Jacobians",
+        "the chain rule multiplies them: J = J_t @ J at each step",
+        _combined(lambda M, J, A, d: M + J, start="zeros"),
+    ),
+    Mistake(
+        "rnn.dht-elementwise-product",
+        "J = J_t * J (elementwise, not a matrix product)",
+        "the Jacobians are matrices: J = J_t @ J",
+        _combined(lambda M, J, A, d: J * M),
+    ),
+)
+
+
+@chained(lambda T: 2 * (2 * T + 1))
 def dhT_dh0_matches_autograd(dhT_dh0, B=4, n_x=5, n_h=3, T=6, dtype=torch.float64, seed=0):
     """Does dhT_dh0(h_seq, W_h) give the Jacobian ∂h_T/∂h_0 that torch.autograd gives?"""
     x, h0, params = rnn_case(B, n_x, n_h, T, dtype, seed)
     h_seq = torch_rnn_states(x, h0, params)
     out = run_learner(dhT_dh0, (h_seq, params["W_h"]), ("h_seq", "W_h"), ("J",), guard=no_autograd)
-    expect_close("∂h_T/∂h_0", out["J"], autograd_dhT_dh0(x, h0, params), "(B, n_h, n_h)")
+    got, expected = {"∂h_T/∂h_0": out["J"]}, {"∂h_T/∂h_0": autograd_dhT_dh0(x, h0, params)}
+    expect_outputs(got, expected, {"∂h_T/∂h_0": "(B, n_h, n_h)"}, DHT_MISTAKES, (x, h0, params))
     passed(f"dhT_dh0 matches torch.autograd for B={B}, n_h={n_h}, T={T}, {dtype}")
 
 
