@@ -2,7 +2,8 @@
 
     sudo /opt/gates/.venv/bin/jupyterhub -f /opt/gates/deploy/jupyterhub_config.py   (in /srv/jupyterhub)
 
-The hub runs as root so that each user's server runs as that user (LocalProcessSpawner, PAM login).
+The hub runs as root so that each user's server runs as that user (PAM login), within the limits of
+deploy/limits.py (memory, CPU, processes per student).
 Everything a site changes comes from GATES_* environment variables; the defaults are a single machine:
 
   GATES_ENV          the course environment every user runs: a student copy with its .venv
@@ -15,20 +16,27 @@ Everything a site changes comes from GATES_* environment variables; the defaults
   GATES_HUB_STATE    the hub's database, cookie secret, proxy's pid file                  /srv/jupyterhub
   GATES_HUB_IP, GATES_HUB_PORT   where the hub listens                                    all, 8000
   GATES_GRADEBOOK_URL   a PostgreSQL gradebook, postgresql+psycopg://...  (default: the course's SQLite)
+  GATES_IDLE_TIMEOUT seconds after which an idle server is stopped (jupyterhub-idle-culler)     3600
+
+Each student's server gets the limits of deploy/limits.py (memory, CPU, processes); course_hub.py holds what any
+hub of the course needs (the roster, groups, roles, the formgrader), which a Kubernetes hub runs too.
 
 Ports 8081 (hub API), 8001 (proxy API) and 9999 (the formgrader) listen on loopback only; set
 GATES_HUB_API_PORT, GATES_PROXY_API_PORT, GATES_FORMGRADER_PORT to move them.
 """
 
 import asyncio
-import csv
 import os
 import pwd
+import sys
 from pathlib import Path
 
 c = get_config()  # noqa: F821 -- provided by traitlets when it loads this file
 
 here = Path(__file__).resolve().parent
+sys.path.insert(0, str(here))  # deploy/limits.py
+import limits  # noqa: E402
+
 COURSE = os.environ.get("GATES_COURSE_ID", "gates")
 ENV = Path(os.environ.get("GATES_ENV", here.parent))
 ROSTER = Path(os.environ.get("GATES_ROSTER", here / "roster.csv"))
@@ -36,6 +44,7 @@ GRADER = os.environ.get("GATES_GRADER", f"grader-{COURSE}")
 EXCHANGE = os.environ.get("GATES_EXCHANGE", "/srv/nbgrader/exchange")
 STATE = Path(os.environ.get("GATES_HUB_STATE", "/srv/jupyterhub"))
 FORMGRADER_PORT = int(os.environ.get("GATES_FORMGRADER_PORT", 9999))
+IDLE_TIMEOUT = int(os.environ.get("GATES_IDLE_TIMEOUT", 3600))
 
 
 def course_dir():
@@ -46,18 +55,6 @@ def course_dir():
         return Path(pwd.getpwnam(GRADER).pw_dir) / COURSE
     except KeyError:
         return Path("/home") / GRADER / COURSE
-
-
-def roster(path):
-    """{role: [usernames]} from the roster CSV (roles: instructor, student)."""
-    people = {"instructor": [], "student": []}
-    with open(path, newline="") as f:
-        for row in csv.DictReader(f):
-            role = row["role"].strip()
-            if role not in people:
-                raise ValueError(f"{path}: role of {row['username']!r} is {role!r}, not instructor or student")
-            people[role].append(row["username"].strip())
-    return people
 
 
 async def give_course_figures(spawner):
@@ -72,7 +69,6 @@ async def give_course_figures(spawner):
     await copy.wait()
 
 
-people = roster(ROSTER)
 venv_bin = ENV / ".venv" / "bin"
 nbgrader_env = {
     "GATES_COURSE_ID": COURSE,
@@ -91,20 +87,15 @@ c.ConfigurableHTTPProxy.pid_file = str(STATE / "jupyterhub-proxy.pid")
 c.JupyterHub.db_url = f"sqlite:///{STATE / 'jupyterhub.sqlite'}"
 c.JupyterHub.cookie_secret_file = str(STATE / "jupyterhub_cookie_secret")
 
-# -- who may log in, and their groups --------------------------------------------------------------------
-# PAM (the default authenticator): the roster's users are system users and log in with their passwords.
-c.Authenticator.allowed_users = set(people["instructor"] + people["student"])
-c.JupyterHub.load_groups = {
-    # nbgrader's names: formgrade-<course> reach the course's formgrader, nbgrader-<course> take it.
-    f"formgrade-{COURSE}": {"users": people["instructor"]},
-    f"nbgrader-{COURSE}": {"users": people["student"]},
-}
-c.JupyterHub.load_roles = [
-    # A user's own server may read the user's groups: nbgrader's JupyterHubAuthPlugin lists a student's
-    # courses from them (and refuses to fetch or submit for a course the student is not in).
-    {"name": "server", "scopes": ["users:activity!user", "access:servers!server", "read:users:groups!user"]},
-    {"name": f"formgrade-{COURSE}", "groups": [f"formgrade-{COURSE}"], "scopes": [f"access:services!service={COURSE}"]},
-]
+# -- who may log in, nbgrader's groups and roles, the formgrader: deploy/course_hub.py, which a Kubernetes hub
+# runs too (deploy/kubernetes/values.yaml). PAM (the default authenticator): the roster's users are system
+# users and log in with their passwords.
+os.environ.setdefault("GATES_ROSTER", str(ROSTER))
+os.environ.setdefault("GATES_FORMGRADER_URL", f"http://127.0.0.1:{FORMGRADER_PORT}")
+c.JupyterHub.load_roles = []
+c.JupyterHub.services = []
+course = {"c": c}
+exec(compile((here / "course_hub.py").read_text(), str(here / "course_hub.py"), "exec"), course)
 
 # -- every user's server: the course environment, the student side of nbgrader -------------------------
 c.Spawner.cmd = [str(venv_bin / "jupyterhub-singleuser")]
@@ -116,18 +107,32 @@ c.Spawner.environment = {
     "JUPYTER_CONFIG_PATH": f"{here / 'jupyter' / 'common'}:{here / 'jupyter' / 'student'}",
 }
 c.Spawner.pre_spawn_hook = give_course_figures
+# Memory, CPU and processes per student server (deploy/limits.py: SystemdSpawner or cgroups).
+limits.configure(c)
 c.Spawner.start_timeout = 120  # 20 servers starting at once on 2 cores take a while
 c.Spawner.http_timeout = 120
 
-# -- the formgrader: a hub-managed service, run by the grader account for the instructors' group ---------
-c.JupyterHub.services = [
+# -- idle servers stopped after GATES_IDLE_TIMEOUT seconds (default an hour): jupyterhub-idle-culler --------
+c.JupyterHub.services.append(
     {
-        "name": COURSE,
-        "url": f"http://127.0.0.1:{FORMGRADER_PORT}",
+        "name": "idle-culler",
+        "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={IDLE_TIMEOUT}"],
+    }
+)
+c.JupyterHub.load_roles.append(
+    {
+        "name": "idle-culler",
+        "services": ["idle-culler"],
+        "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+    }
+)
+
+# -- the formgrader: a hub-managed service, run by the grader account for the instructors' group ---------
+course["formgrader"].update(
+    {
         "command": [str(venv_bin / "jupyterhub-singleuser"), f"--port={FORMGRADER_PORT}"],
         "user": GRADER,
         "cwd": str(course_dir()),
-        "oauth_no_confirm": True,
         "environment": {
             **nbgrader_env,
             "JUPYTER_CONFIG_PATH": str(here / "jupyter" / "common"),
@@ -142,4 +147,4 @@ c.JupyterHub.services = [
             ),
         },
     }
-]
+)

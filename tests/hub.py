@@ -8,9 +8,11 @@ user can run (the course environment is built with it), npm's configurable-http-
         c.hub.client(c.people["right"]).post("assignments/fetch", course_id="gates", assignment_id=...)
 """
 
+import asyncio
 import concurrent.futures
 import contextlib
 import csv
+import datetime
 import fcntl
 import hashlib
 import json
@@ -375,3 +377,78 @@ class Client:
         """POST form data, as nbgrader's Assignments panel does; the JSON answer."""
         reply = self.request("POST", path, data=data)
         return json.loads(reply.text) if reply.text else None
+
+
+def run_in_kernel(client, code, timeout=300):
+    """Run code in a new kernel of the user's server behind the hub (client: hub.client(user)), as JupyterLab does,
+    over the kernel's websocket; {"output": its stdout and stderr, "error": the error's name or None,
+    "died": whether the kernel died (killed, restarting)}. The kernel is shut down after."""
+    kernel = client.request("POST", "api/kernels", json={"name": "python3"}).json()["id"]
+    url = client.base.replace("http://", "ws://", 1) + f"api/kernels/{kernel}/channels"
+    try:
+        return asyncio.run(_execute(url, client.session.headers["Authorization"], code, timeout))
+    finally:
+        with contextlib.suppress(AssertionError, requests.RequestException):
+            client.request("DELETE", f"api/kernels/{kernel}")
+
+
+async def _execute(url, authorization, code, timeout):
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    socket = await websocket_connect(HTTPRequest(url, headers={"Authorization": authorization}))
+    msg_id = secrets.token_hex(8)
+    header = {
+        "msg_id": msg_id,
+        "msg_type": "execute_request",
+        "session": secrets.token_hex(8),
+        "username": "",
+        "version": "5.3",
+        "date": datetime.datetime.now(datetime.UTC).isoformat(),
+    }
+    content = {
+        "code": code,
+        "silent": False,
+        "store_history": False,
+        "user_expressions": {},
+        "allow_stdin": False,
+        "stop_on_error": True,
+    }
+    socket.write_message(
+        json.dumps(
+            {
+                "header": header,
+                "parent_header": {},
+                "metadata": {},
+                "content": content,
+                "channel": "shell",
+                "buffers": [],
+            }
+        )
+    )
+    result = {"output": "", "error": None, "died": False}
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            message = await asyncio.wait_for(socket.read_message(), deadline - time.monotonic())
+            if message is None:
+                result["died"] = True
+                return result
+            if isinstance(message, bytes):
+                continue
+            message = json.loads(message)
+            kind, mine = message["msg_type"], message["parent_header"].get("msg_id") == msg_id
+            if kind == "status" and message["content"]["execution_state"] in ("restarting", "dead"):
+                result["died"] = True
+                return result
+            if not mine:
+                continue
+            if kind == "stream":
+                result["output"] += message["content"]["text"]
+            elif kind == "error":
+                result["error"] = message["content"]["ename"]
+            elif kind == "status" and message["content"]["execution_state"] == "idle":
+                return result
+        raise AssertionError(f"the kernel did not finish in {timeout} s: {result}")
+    finally:
+        socket.close()

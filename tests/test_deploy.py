@@ -9,6 +9,9 @@ import re
 from importlib.metadata import version
 
 import pytest
+import yaml
+from kubernetes.client import ApiClient
+from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
 from tests.course import ROOT
@@ -60,8 +63,13 @@ def test_the_course_environment_is_the_one_the_config_is_in(monkeypatch, tmp_pat
     assert config.Spawner.cmd == [str(ROOT / ".venv" / "bin" / "jupyterhub-singleuser")]
 
 
+def services(config):
+    """{name: service} of a hub's config."""
+    return {service["name"]: service for service in config.JupyterHub.services}
+
+
 def test_the_formgrader_is_a_service_of_the_grader_account_opened_as_its_own_page(hub):
-    (service,) = hub.JupyterHub.services
+    service = services(hub)["gates"]
     assert service["name"] == "gates" and service["user"] == "grader-gates"
     assert service["command"][0] == "/opt/gates/.venv/bin/jupyterhub-singleuser"
     assert service["cwd"] == "/home/grader-gates/gates"
@@ -129,6 +137,184 @@ def test_the_pinned_hub_and_proxy_are_the_installed_ones():
     pins = dict(re.findall(r"^([\w\[\]-]+)==(\S+)", (DEPLOY / "requirements.txt").read_text(), re.M))
     assert version("jupyterhub") == pins["jupyterhub"]
     assert version("psycopg") == pins["psycopg[binary]"]
+    for name in ("jupyterhub-idle-culler", "jupyterhub-systemdspawner"):
+        assert version(name) == pins[name]
     lock = json.loads((DEPLOY / "package-lock.json").read_text())
     installed = json.loads((DEPLOY / "node_modules" / "configurable-http-proxy" / "package.json").read_text())
     assert lock["packages"]["node_modules/configurable-http-proxy"]["version"] == installed["version"] == "5.2.0"
+
+
+@pytest.fixture
+def limits(monkeypatch):
+    """deploy/limits.py, imported as the hub's config imports it (deploy/ on the path)."""
+    monkeypatch.syspath_prepend(str(DEPLOY))
+    import limits
+
+    return limits
+
+
+def test_each_students_server_gets_the_limits_set_in_one_place(hub, limits, monkeypatch):
+    """deploy/limits.py: cgroups here (no systemd), SystemdSpawner's own settings where systemd runs."""
+    import systemdspawner
+
+    assert limits.systemd_runs() is False and hub.JupyterHub.spawner_class is limits.CgroupSpawner
+    monkeypatch.setattr(limits, "systemd_runs", lambda: True)
+    c = Config()
+    limits.configure(c)
+    assert c.JupyterHub.spawner_class == "systemdspawner.SystemdSpawner"
+    assert (c.SystemdSpawner.mem_limit, c.SystemdSpawner.cpu_limit) == (limits.MEMORY, limits.CPUS) == (2**30, 1.0)
+    assert c.SystemdSpawner.unit_extra_properties == {"TasksMax": str(limits.TASKS)}
+    assert {"mem_limit", "cpu_limit", "unit_extra_properties", "dynamic_users"} <= set(
+        systemdspawner.SystemdSpawner.class_traits()
+    )
+
+
+def test_idle_servers_are_stopped_after_an_hour(hub):
+    culler = services(hub)["idle-culler"]
+    assert culler["command"][1:] == ["-m", "jupyterhub_idle_culler", "--timeout=3600"]
+    (role,) = [role for role in hub.JupyterHub.load_roles if role["name"] == "idle-culler"]
+    assert role["services"] == ["idle-culler"] and "delete:servers" in role["scopes"]
+
+
+# -- Kubernetes (deploy/kubernetes/): no cluster runs here; what can be checked without one is -----------------
+
+KUBERNETES = DEPLOY / "kubernetes"
+
+
+def yaml_documents(path):
+    """The YAML documents of the file at path."""
+    return list(yaml.safe_load_all(path.read_text()))
+
+
+def values():
+    """Zero to JupyterHub's values for the class (deploy/kubernetes/values.yaml)."""
+    (document,) = yaml_documents(KUBERNETES / "values.yaml")
+    return document
+
+
+def manifests():
+    """{kind: manifest} of deploy/kubernetes/formgrader.yaml (the claims by name: 'PersistentVolumeClaim/<name>')."""
+    found = {}
+    for manifest in yaml_documents(KUBERNETES / "formgrader.yaml"):
+        kind = manifest["kind"]
+        found[f"{kind}/{manifest['metadata']['name']}" if kind == "PersistentVolumeClaim" else kind] = manifest
+    return found
+
+
+def as_model(manifest):
+    """The manifest read into the kubernetes client's model of its kind (V1Deployment, …)."""
+    model = f"{manifest['apiVersion'].split('/')[-1].capitalize()}{manifest['kind']}"
+    return ApiClient()._ApiClient__deserialize(manifest, model)
+
+
+def test_every_yaml_file_of_the_deployment_parses():
+    files = sorted(p.name for p in KUBERNETES.glob("*.yaml"))
+    assert files == ["formgrader.yaml", "values.yaml"]
+    assert all(yaml_documents(KUBERNETES / name) for name in files)
+
+
+@pytest.mark.parametrize(
+    "kind", ["PersistentVolumeClaim/gates-exchange", "PersistentVolumeClaim/gates-course", "Deployment", "Service"]
+)
+def test_every_manifest_is_its_kinds_model_field_for_field(kind):
+    """Read into the client's model and written back, nothing is lost: no misspelt or misplaced field."""
+    manifest = manifests()[kind]
+    assert ApiClient().sanitize_for_serialization(as_model(manifest)) == manifest
+
+
+def test_a_misplaced_field_would_not_survive_the_round_trip():
+    deployment = manifests()["Deployment"]
+    deployment["spec"]["template"]["spec"]["containers"][0]["port"] = 9999  # `ports` is the field
+    assert ApiClient().sanitize_for_serialization(as_model(deployment)) != deployment
+
+
+def test_the_kubernetes_hub_carries_the_course_settings_the_local_hub_runs(monkeypatch, tmp_path, hub):
+    """One source: values.yaml's hub.extraConfig is deploy/course_hub.py, which jupyterhub_config.py runs too;
+    run as the chart runs it, after the chart's own roles and services (the idle culler's), it keeps them."""
+    hub_values = values()["hub"]
+    source = (DEPLOY / "course_hub.py").read_text()
+    assert hub_values["extraConfig"]["gates-course"] == source
+    roster = tmp_path / "roster.csv"
+    roster.write_text(hub_values["extraFiles"]["roster"]["stringData"])
+    for name, value in hub_values["extraEnv"].items():
+        if isinstance(value, str):
+            monkeypatch.setenv(name, value)
+    monkeypatch.setenv("GATES_ROSTER", str(roster))
+    monkeypatch.setenv("GATES_FORMGRADER_TOKEN", "a-secret")  # the chart reads it from the secret gates-formgrader
+    c = Config()
+    c.JupyterHub.load_roles = [{"name": "jupyterhub-idle-culler", "services": ["jupyterhub-idle-culler"]}]
+    c.JupyterHub.services = [{"name": "jupyterhub-idle-culler"}]
+    exec(compile(source, "course_hub.py", "exec"), {"c": c})
+    assert [role["name"] for role in c.JupyterHub.load_roles] == ["jupyterhub-idle-culler", "server", "formgrade-gates"]
+    local_roles = [role for role in hub.JupyterHub.load_roles if role["name"] in ("server", "formgrade-gates")]
+    assert c.JupyterHub.load_roles[1:] == local_roles
+    assert c.JupyterHub.load_groups == {
+        "formgrade-gates": {"users": ["instructor"]},
+        "nbgrader-gates": {"users": ["student1", "student2"]},
+    }
+    culler, formgrader = c.JupyterHub.services
+    assert formgrader == {
+        "name": "gates",
+        "url": "http://formgrader:9999",
+        "oauth_no_confirm": True,
+        "api_token": "a-secret",
+    }
+    local = services(hub)["gates"]
+    assert {key: local[key] for key in ("name", "oauth_no_confirm")} == {"name": "gates", "oauth_no_confirm": True}
+
+
+def test_the_formgrader_deployment_is_the_service_the_hub_expects():
+    hub_env, user = values()["hub"]["extraEnv"], values()["singleuser"]
+    found = manifests()
+    deployment, service = found["Deployment"], found["Service"]
+    course = hub_env["GATES_COURSE_ID"]
+    assert (
+        hub_env["GATES_FORMGRADER_URL"] == f"http://{service['metadata']['name']}:{service['spec']['ports'][0]['port']}"
+    )
+    assert service["spec"]["selector"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["ports"][0]["containerPort"] == service["spec"]["ports"][0]["port"]
+    assert f"--port={service['spec']['ports'][0]['port']}" in container["command"]
+    env = {item["name"]: item.get("value", item.get("valueFrom")) for item in container["env"]}
+    assert env["JUPYTERHUB_SERVICE_NAME"] == env["GATES_COURSE_ID"] == course
+    assert env["JUPYTERHUB_SERVICE_PREFIX"] == f"/services/{course}/"
+    assert env["JUPYTERHUB_CLIENT_ID"] == f"service-{course}"
+    assert env["JUPYTERHUB_API_TOKEN"] == hub_env["GATES_FORMGRADER_TOKEN"]["valueFrom"], "one secret, both sides"
+    # The exchange: one claim, at one path, in every student's pod and the formgrader's.
+    (claim,) = [v["persistentVolumeClaim"]["claimName"] for v in user["storage"]["extraVolumes"]]
+    assert found[f"PersistentVolumeClaim/{claim}"]["spec"]["accessModes"] == ["ReadWriteMany"]
+    (student_mount,) = user["storage"]["extraVolumeMounts"]
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    volumes = {
+        v["name"]: v["persistentVolumeClaim"]["claimName"] for v in deployment["spec"]["template"]["spec"]["volumes"]
+    }
+    (name,) = [n for n, c in volumes.items() if c == claim]
+    assert mounts[name] == student_mount["mountPath"] == user["extraEnv"]["GATES_EXCHANGE"] == env["GATES_EXCHANGE"]
+
+
+def test_each_student_gets_the_measured_footprint_and_idle_servers_are_culled(limits):
+    """The chart's limits are deploy/limits.py's (JupyterHub reads "1G" as 2**30 bytes)."""
+    from jupyterhub.traitlets import ByteSpecification
+
+    chart = values()
+    assert chart["singleuser"]["memory"] == {"guarantee": "512M", "limit": "1G"}
+    assert ByteSpecification().validate(None, chart["singleuser"]["memory"]["limit"]) == limits.MEMORY
+    assert chart["singleuser"]["cpu"] == {"guarantee": 0.1, "limit": limits.CPUS}
+    assert chart["cull"]["enabled"] is True and chart["cull"]["timeout"] == 3600
+
+
+def test_the_image_installs_exactly_the_courses_pins():
+    """The image runs the student copy's own `make setup` (requirements-torch.txt, then requirements.txt) and
+    then deploy/requirements.txt: the pins a learner and a hub get, and no other package."""
+    dockerfile = (KUBERNETES / "Dockerfile").read_text()
+    assert dockerfile.startswith("#") and "\nFROM python:3.11-" in dockerfile
+    assert "make -C /opt/gates setup PYTHON=python3" in dockerfile
+    installs = [found.strip() for found in re.findall(r"pip install ([^\\&\n]*)", dockerfile)]
+    assert installs == ["--no-cache-dir --quiet -r /opt/gates/deploy/requirements.txt"]
+    setup = (ROOT / "lab.mk").read_text()
+    assert "$(PIP_INSTALL) --no-deps -r requirements-torch.txt" in setup
+    assert "$(PIP_INSTALL) -r requirements.txt -e ." in setup
+    from autograde.student_copy import HUB, SHIPPED
+
+    assert {"requirements.txt", "requirements-torch.txt"} <= set(SHIPPED) and HUB == ["deploy"]
+    assert "solutions" not in SHIPPED
