@@ -2,7 +2,8 @@
 
 Figures are reported, never asserted: lesson execution times, every explorer's key press to new pixels in Chromium
 inside JupyterLab (beside a bare page's, the floor of the method, and a kernel round trip's, the way explorers drew
-before they drew in the browser), autograding time over plain execution time.
+before they drew in the browser), training in the page (an explorer's "Let training solve it": steps per second and
+frame times), autograding time over plain execution time.
 """
 
 import math
@@ -88,6 +89,22 @@ def key_presses(page, explorer):
     return ms
 
 
+# "Let training solve it" (widgets/descent.js) on an explorer: one press, from where its sliders are, until it stops
+# (its steps, one per animation frame); the page keeps, per frame, the ms since the one before and the ms of script
+# (the step and the explorer's redraw; el.glDescent.frames, .work).
+TRAIN = """(el) => new Promise((done) => {
+    el.querySelector(".gl-descent-run").click();
+    const wait = () => (el.glDescent.running ? setTimeout(wait, 100) : done([el.glDescent.frames, el.glDescent.work]));
+    wait();
+})"""
+
+
+def training_frames(explorer):
+    """([ms between training frames], [ms of script per frame]) for one press of the explorer's "Let training solve
+    it" (None if it has none)."""
+    return explorer.evaluate(TRAIN) if explorer.locator(".gl-descent-run").count() else None
+
+
 def round_trip_notebook(course):
     """A notebook in course showing ROUND_TRIP; returns its path relative to course."""
     kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -141,13 +158,14 @@ def explorers_on_page(chromium, url):
 
 
 def browser_latencies(folder):
-    """{what: [(painted, next frame) ms from key press]} in Chromium: a bare page, every explorer of every lesson
-    inside JupyterLab and on its exported page (no kernel, served from loopback), and the kernel round trip
-    (ROUND_TRIP) in the same JupyterLab."""
+    """({what: [(painted, next frame) ms from key press]}, {what: training_frames}) in Chromium: a bare
+    page, every explorer of every lesson inside JupyterLab and on its exported page (no kernel, served from
+    loopback), and the kernel round trip (ROUND_TRIP) in the same JupyterLab; an explorer that trains is also timed
+    training (training_frames), after its key presses."""
     from playwright.sync_api import sync_playwright
 
     course = browser.course_copy(folder / "course")
-    results = {}
+    results, training = {}, {}
     with browser.lab_server(course, Path(tempfile.mkdtemp())) as url, sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=str(browser.CHROMIUM), args=browser.CHROMIUM_ARGS)
         page = chromium.new_page(viewport={"width": 1400, "height": 1000})
@@ -158,15 +176,18 @@ def browser_latencies(folder):
         for path in explorer_lessons:
             for page, name, explorer in explorers_on(chromium, url, path.relative_to(ROOT), path.stem):
                 results[f"{path.stem}: {name}"] = key_presses(page, explorer)
+                training[f"{path.stem}: {name}"] = training_frames(explorer)
         for page, _, explorer in explorers_on(chromium, url, round_trip_notebook(course), "round-trip"):
             results["baseline: a kernel round trip (slider → kernel → same-size PNG)"] = key_presses(page, explorer)
         (folder / "pages").mkdir()
         with browser.static_server(folder / "pages") as site:
             for name in exported_pages(folder / "pages", explorer_lessons):
                 for page, explorer_name, explorer in explorers_on_page(chromium, f"{site}/{name}"):
-                    results[f"exported {Path(name).stem}, no kernel: {explorer_name}"] = key_presses(page, explorer)
+                    what = f"exported {Path(name).stem}, no kernel: {explorer_name}"
+                    results[what] = key_presses(page, explorer)
+                    training[what] = training_frames(explorer)
         chromium.close()
-    return results
+    return results, {what: frames for what, frames in training.items() if frames}
 
 
 def autograde_times(folder):
@@ -225,9 +246,29 @@ def browser_section(folder):
         "| explorer | painted | next frame | moves |",
         "|---|---|---|---|",
     ]
-    for name, ms in browser_latencies(folder).items():
+    latencies, training = browser_latencies(folder)
+    for name, ms in latencies.items():
         painted, following = zip(*ms, strict=True)
         lines.append(f"| {name} | {stats(painted)} | {stats(following)} | {len(ms)} |")
+    return lines + training_lines(training)
+
+
+def training_lines(training):
+    """The report's lines on training in the page: {what: training_frames} as steps per second, frame times and
+    script times."""
+    lines = [
+        "",
+        '## Browser, "Let training solve it": one press (one step per frame): steps per second; ms between training '
+        "frames, median / p95 and max (budget >= 30 steps/s, no frame over 33 ms); ms of script per frame (the step "
+        "and the redraw), median / p95",
+        "",
+        "| explorer | steps/s | frame | max | script | frames |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, (ms, work) in training.items():
+        lines.append(
+            f"| {name} | {1000 * len(ms) / sum(ms):.1f} | {stats(ms)} | {max(ms):.1f} | {stats(work)} | {len(ms)} |"
+        )
     return lines
 
 

@@ -23,13 +23,16 @@ from pathlib import Path
 
 import nbformat
 
-from tests.hub import COURSE_ID, class_on_hub, release, succeeded
+from tests.course import read, submission
+from tests.hub import COURSE_ID, class_on_hub, execute_in_server, release, student_cgroup, succeeded
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "01-why-gates"
 NOTEBOOK = f"{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
 OPERATIONS = {1: ("list", "fetch", "open", "save", "submit"), 2: ("list", "open", "save", "submit")}
 MARKER = "Bench marker: {student}, round {round}."
+TOTAL_MEMORY = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+RESERVED = 2 * 2**30  # the hub and proxy, the formgrader and a grading worker, the system
 
 
 # -- figures -------------------------------------------------------------------------------------------
@@ -181,6 +184,46 @@ def burst(clients, round_):
     return times, time.perf_counter() - start, problems
 
 
+def lesson_code():
+    """Lesson 01 solved, its code cells as one: what a student's kernel runs with the lesson open."""
+    released = read(ROOT / "lessons" / NOTEBOOK)
+    solved = submission(released, read(ROOT / "solutions" / NOTEBOOK))
+    return "\n\n".join(cell.source for cell in solved.cells if cell.cell_type == "code")
+
+
+def lessons_at_once(hub, students):
+    """Every student runs lesson 01 at once in a kernel of their own server (as Run All does), within the limits
+    of deploy/limits.py: ({student: seconds}, {student: peak MiB of their server and kernel}, [problems])."""
+    code, seconds, problems = lesson_code(), {}, []
+    clients = {student: hub.client(student) for student in students}
+    for student in students:  # each student's peak from here on
+        (student_cgroup("memory", student) / "memory.max_usage_in_bytes").write_text("0\n")
+    gate = threading.Barrier(len(students) + 1)
+
+    def run(student):
+        gate.wait()
+        start = time.perf_counter()
+        try:
+            done = execute_in_server(clients[student], code, timeout=1800)
+            if done["died"] or done["error"]:
+                problems.append(f"{student}'s lesson: {done['error'] or 'the kernel died'}: {done['output'][-300:]}")
+        except Exception as e:  # reported; the other students go on
+            problems.append(f"{student}'s lesson: {type(e).__name__}: {str(e)[:300]}")
+        seconds[student] = time.perf_counter() - start
+
+    threads = [threading.Thread(target=run, args=(student,), daemon=True) for student in students]
+    for thread in threads:
+        thread.start()
+    gate.wait()
+    for thread in threads:
+        thread.join(timeout=1900)
+    peaks = {
+        student: int((student_cgroup("memory", student) / "memory.max_usage_in_bytes").read_text()) / 2**20
+        for student in students
+    }
+    return seconds, peaks, problems
+
+
 def collect(formgrader):
     """The instructor collects through the formgrader: (seconds, its log)."""
     start = time.perf_counter()
@@ -217,11 +260,12 @@ def lost(course, exchange, students, rounds, collect_log):
     return problems
 
 
-def run_load(n_students, resubmit=True, echo=print):
+def run_load(n_students, resubmit=True, lesson=True, echo=print):
     """N students at once on a real hub (see the module docstring); the figures, as a dict.
 
     Keys: students, servers_ready ({name: s}), servers_wall, memory_ready and memory_after (memory()),
-    rounds ([{"ops": {op: {student: s}}, "wall": s}]), instructor ({assign, release, collect: s}), log_errors,
+    rounds ([{"ops": {op: {student: s}}, "wall": s}]), instructor ({assign, release, collect: s}), with lesson:
+    lesson_seconds ({student: s}), lesson_peak_mib ({student: MiB}) and lesson_wall (lessons_at_once), log_errors,
     log_5xx (lines of the hub log), problems ([] if every operation succeeded and nothing was lost), total.
     """
     t0 = time.perf_counter()
@@ -251,6 +295,12 @@ def run_load(n_students, resubmit=True, echo=print):
                 figures["problems"] += problems
                 echo(f"burst {round_}: {n_students} students in {wall:.1f} s, {len(problems)} failed")
             figures["memory_after"] = memory(hub, ns.people, students)
+            if lesson:
+                start = time.perf_counter()
+                figures["lesson_seconds"], figures["lesson_peak_mib"], problems = lessons_at_once(hub, students)
+                figures["lesson_wall"] = time.perf_counter() - start
+                figures["problems"] += problems
+                echo(f"lesson 01 run by {n_students} students at once in {figures['lesson_wall']:.1f} s")
             figures["instructor"]["collect"], collect_log = collect(formgrader)
             figures["problems"] += lost(ns.course, ns.exchange, students, len(figures["rounds"]), collect_log)
         figures["log_errors"], figures["log_5xx"] = log_findings(hub.state / "hub.log")
@@ -300,6 +350,9 @@ def report(figures):
         totals = [sum(per[s] for per in r["ops"].values()) for s in done]
         if totals:
             lines.append(f"| burst {i} ({what}): a student's whole turn | {cells(totals)} |")
+    if figures.get("lesson_seconds"):
+        waits = cells(figures["lesson_seconds"].values())
+        lines.append(f"| lesson 01 run in every student's kernel at once: each one's wait | {waits} |")
     lines += ["", "| figure | value |", "|---|---:|"]
     lines.append(f"| all {n} servers ready | {figures['servers_wall']:.1f} s |")
     for key, when in (("memory_ready", "at ready"), ("memory_after", "after the bursts")):
@@ -313,6 +366,16 @@ def report(figures):
             ]
     for i, r in enumerate(figures["rounds"], 1):
         lines.append(f"| burst {i}: wall time, all {n} students | {r['wall']:.1f} s |")
+    if figures.get("lesson_peak_mib"):
+        peaks = sorted(figures["lesson_peak_mib"].values())
+        holds = int((TOTAL_MEMORY - RESERVED) / (statistics.median(peaks) * 2**20))
+        lines += [
+            f"| lesson 01 in all {n} kernels at once: wall time | {figures['lesson_wall']:.1f} s |",
+            f"| a student's peak memory, server and kernel with the lesson run (cgroup): median, max "
+            f"| {statistics.median(peaks):.0f} MiB, {peaks[-1]:.0f} MiB |",
+            f"| students this machine holds with the lesson run, by memory ({TOTAL_MEMORY / 2**30:.0f} GiB "
+            f"less {RESERVED / 2**30:.0f} GiB for the hub, grader and system) | {holds} |",
+        ]
     for step, seconds in figures.get("instructor", {}).items():
         lines.append(f"| instructor: {step} (formgrader) | {seconds:.2f} s |")
     lines.append(f"| error lines in the hub log, HTTP 5xx | {len(figures['log_errors'])}, {len(figures['log_5xx'])} |")
@@ -328,9 +391,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--students", type=int, default=20)
     parser.add_argument("--no-resubmit", action="store_true", help="one burst only (no second submission)")
+    parser.add_argument("--no-lesson", action="store_true", help="no lesson run in the students' kernels")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.hub.md")
     args = parser.parse_args(argv)
-    figures = run_load(args.students, resubmit=not args.no_resubmit)
+    figures = run_load(args.students, resubmit=not args.no_resubmit, lesson=not args.no_lesson)
     text = report(figures)
     print(text)
     args.out.write_text(text)

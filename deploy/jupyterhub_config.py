@@ -109,8 +109,11 @@ c.Spawner.environment = {
 c.Spawner.pre_spawn_hook = give_course_figures
 # Memory, CPU and processes per student server (deploy/limits.py: SystemdSpawner or cgroups).
 limits.configure(c)
-c.Spawner.start_timeout = 120  # 20 servers starting at once on 2 cores take a while
-c.Spawner.http_timeout = 120
+# A class starting at once shares the cores, and its servers come up together: 20 on 2 cores took 47.5 s. Room for
+# a class of 40 (a first `make bench-hub N=40`, with a 120 s timeout on a machine loaded by other work, had none
+# of its 40 servers ready after 300 s).
+c.Spawner.start_timeout = 300
+c.Spawner.http_timeout = 300
 
 # -- idle servers stopped after GATES_IDLE_TIMEOUT seconds (default an hour): jupyterhub-idle-culler --------
 c.JupyterHub.services.append(

@@ -128,6 +128,21 @@ def run_all(page):
     )
 
 
+RUN_IN_KERNEL = """async (code) => {
+    const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+    const future = kernel.requestExecute({ code, store_history: false });
+    let out = "";
+    future.onIOPub = (msg) => { if (msg.header.msg_type === "stream") out += msg.content.text; };
+    await future.done;
+    return out;
+}"""
+
+
+def run_in_kernel(page, code):
+    """Run code in the kernel of the notebook open in page (not as a cell); returns what it printed."""
+    return page.evaluate(RUN_IN_KERNEL, code)
+
+
 def error_outputs(page):
     """The text of every error or stderr output shown in the notebook."""
     return page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]').all_inner_texts()

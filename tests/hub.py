@@ -379,7 +379,13 @@ class Client:
         return json.loads(reply.text) if reply.text else None
 
 
-def run_in_kernel(client, code, timeout=300):
+def student_cgroup(controller, user):
+    """The user's cgroup folder of controller (memory, cpu, pids) where deploy/limits.py's CgroupSpawner runs
+    their server."""
+    return Path("/sys/fs/cgroup") / controller / "gates" / user
+
+
+def execute_in_server(client, code, timeout=300):
     """Run code in a new kernel of the user's server behind the hub (client: hub.client(user)), as JupyterLab does,
     over the kernel's websocket; {"output": its stdout and stderr, "error": the error's name or None,
     "died": whether the kernel died (killed, restarting)}. The kernel is shut down after."""

@@ -29,6 +29,7 @@ from tests.browser import (
     open_notebook,
     require_chromium,
     run_all,
+    run_in_kernel,
     static_server,
 )
 from tests.explorers import EXPLORERS
@@ -45,14 +46,6 @@ KERNEL_VALUES = """
 import gc, json
 print(json.dumps([o.values() for o in gc.get_objects() if type(o).__name__ == %r]))
 """
-RUN_IN_KERNEL = """async (code) => {
-    const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
-    const future = kernel.requestExecute({ code, store_history: false });
-    let out = "";
-    future.onIOPub = (msg) => { if (msg.header.msg_type === "stream") out += msg.content.text; };
-    await future.done;
-    return out;
-}"""
 # Set every slider of the explorer through its input (as a drag does: value, then an input event).
 SET_SLIDERS = """(explorer, values) => {
     for (const input of explorer.querySelectorAll("input[type=range]")) {
@@ -124,7 +117,7 @@ def test_the_explorer_answers_the_keyboard_in_jupyterlab(in_lab):
         assert largest_difference(front_end, settings, numbers) <= TOLERANCE
     expect(alt).not_to_have_text(text)
 
-    kernel = json.loads(page.evaluate(RUN_IN_KERNEL, KERNEL_VALUES % type(front_end.build()).__name__))
+    kernel = json.loads(run_in_kernel(page, KERNEL_VALUES % type(front_end.build()).__name__))
     assert settings in kernel, f"the kernel's explorers hold {kernel}, the page {settings}"
     cell = explorer.locator("xpath=ancestor::div[contains(@class, 'jp-CodeCell')][1]")  # no error in its cell
     expect(cell).to_have_count(1)

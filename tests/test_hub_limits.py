@@ -19,12 +19,11 @@ import nbformat
 import pytest
 
 from tests.course import ROOT, read, submission
-from tests.hub import as_user, class_on_hub, home, run_in_kernel
+from tests.hub import as_user, class_on_hub, execute_in_server, home, student_cgroup
 
 pytestmark = pytest.mark.slow
 
 LESSON = "04-lstm-forward"
-CGROUPS = Path("/sys/fs/cgroup")
 
 FORK_BOMB = """
 import os, time
@@ -53,10 +52,6 @@ chunks = []
 while True:
     chunks.append(b"x" * (64 << 20))  # written, so it is really held
 """
-
-
-def cgroup(controller, user):
-    return CGROUPS / controller / "gates" / user
 
 
 def value(path):
@@ -92,7 +87,7 @@ def execute_lesson(env, user):
 def cpu_seconds(user):
     """The CPU time, in seconds, of every process now in the user's cgroups."""
     total = 0
-    for pid in value(cgroup("pids", user) / "cgroup.procs").split():
+    for pid in value(student_cgroup("pids", user) / "cgroup.procs").split():
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except FileNotFoundError:
@@ -115,32 +110,32 @@ def test_a_students_bombs_stay_in_their_own_server():
         hub.start_servers([bomber])
 
         # The server, and what it starts, is in the student's cgroups, with the limits of deploy/limits.py.
-        assert value(cgroup("memory", bomber) / "memory.limit_in_bytes") == str(2**30)
-        assert value(cgroup("cpu", bomber) / "cpu.cfs_quota_us") == "100000"
-        assert value(cgroup("pids", bomber) / "pids.max") == "512"
-        members = value(cgroup("pids", bomber) / "cgroup.procs").split()
+        assert value(student_cgroup("memory", bomber) / "memory.limit_in_bytes") == str(2**30)
+        assert value(student_cgroup("cpu", bomber) / "cpu.cfs_quota_us") == "100000"
+        assert value(student_cgroup("pids", bomber) / "pids.max") == "512"
+        members = value(student_cgroup("pids", bomber) / "cgroup.procs").split()
         assert members, "the student's server runs in the student's cgroups"
 
         alone = both_execute(c.env, classmates)
 
         client = hub.client(bomber)
-        forked = run_in_kernel(client, FORK_BOMB)
+        forked = execute_in_server(client, FORK_BOMB)
         assert "fork refused after" in forked["output"], forked
         assert int(forked["output"].split("after ")[1].split()[0]) < 512
         assert not forked["died"]
 
-        busy = run_in_kernel(client, BUSY_LOOP)
+        busy = execute_in_server(client, BUSY_LOOP)
         assert "4 busy loops started" in busy["output"], busy
         start, used = time.perf_counter(), cpu_seconds(bomber)
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             lessons = pool.submit(both_execute, c.env, classmates)
             time.sleep(3)
-            bombed = run_in_kernel(client, MEMORY_BOMB, timeout=120)
+            bombed = execute_in_server(client, MEMORY_BOMB, timeout=120)
             with_bombs = lessons.result()
         cores = (cpu_seconds(bomber) - used) / (time.perf_counter() - start)  # the busy loops' share of the CPUs
         assert bombed["died"] or bombed["error"] == "MemoryError", bombed
 
-        memory, cpu = cgroup("memory", bomber), cgroup("cpu", bomber)
+        memory, cpu = student_cgroup("memory", bomber), student_cgroup("cpu", bomber)
         oom = dict(line.split() for line in (memory / "memory.oom_control").read_text().splitlines())
         assert int(oom["oom_kill"]) > 0, "the kernel was killed at the student's memory limit"
         throttled = dict(line.split() for line in (cpu / "cpu.stat").read_text().splitlines())

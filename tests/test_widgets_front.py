@@ -18,7 +18,16 @@ from bs4 import BeautifulSoup
 from traitlets import TraitError
 
 from gatelab import dynamics, widgets
-from gatelab.widgets.front import CSS, HERE, LIVE_CAPTION, LOCAL_IMPORT, es_module, explorer_from_state, is_integer
+from gatelab.widgets.front import (
+    CSS,
+    HERE,
+    LIVE_CAPTION,
+    LOCAL_IMPORT,
+    code_only,
+    es_module,
+    explorer_from_state,
+    is_integer,
+)
 from tests.explorers import EXPLORERS
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -148,6 +157,18 @@ def test_the_display_is_the_live_view_and_the_same_explorer_for_pages_without_a_
     assert "</script" not in script.string.lower()
     assert soup.find("figcaption").get_text() == LIVE_CAPTION
     assert len(page) < 40_000  # the hardened grader keeps 100 000 characters of a cell's output
+
+
+def test_the_inlined_module_leaves_out_only_what_a_reader_needs():
+    """code_only: whole-line comments (// and /* */) and indentation go; code, strings and a comment after code stay."""
+    source = (
+        '// a header\n/** a doc\n * block */\nexport const SVG = "http://www.w3.org/2000/svg";\n\n'
+        "function f(a) {\n  // inside\n  return a / 2; // half\n}\nconst s = `<p>\n  x</p>`;\n"
+    )
+    assert code_only(source) == (
+        'export const SVG = "http://www.w3.org/2000/svg";\nfunction f(a) {\nreturn a / 2; // half\n}\n'
+        "const s = `<p>\nx</p>`;\n"
+    )
 
 
 @every_explorer

@@ -1,7 +1,9 @@
 """What small cells do over time: the pure functions that the widgets draw.
 
 No widgets and no plotting here, so every function is tested on its own. Local derivatives come from
-torch.autograd, never from a hand-written formula (writing those is the learner's exercise).
+torch.autograd, never from a hand-written formula (writing those is the learner's exercise), except the memory
+puzzle's training gradient (lstm_puzzle_gradients): the page computes it too, with no autograd, so it is written
+out here as the page's reference and tested against torch.autograd.
 """
 
 import math
@@ -468,3 +470,162 @@ def highway_numbers(b_f, T, w):
         "mean_f": float(f[:T].mean()),
         "largest_difference": float((dc - product).abs().max()),
     }
+
+
+# --- Training the memory puzzle (lesson 04): gradient descent on its sliders -------------------------------
+# "Let training solve it": plain gradient descent on the puzzle's nine sliders, with one number as the loss, the
+# verb's (was or were) read from h. The page trains in the browser (widgets/descent.js, lstm_puzzle.js), where
+# there is no autograd, so the gradient is written out here by hand, step for step as the page computes it;
+# tests/test_puzzle_training.py checks it against torch.autograd and the browser tests check the page against it.
+
+PUZZLE_KAPPA = 5.0  # the readout's scale: at the hand solution (|h| ≈ 0.63 before the verb) the loss is ≈ 0.042
+PUZZLE_LR = 0.5  # the learning rate
+PUZZLE_CLIP = 1.0  # the largest step's gradient norm: a longer gradient is scaled down to this length
+PUZZLE_STEPS = 300  # the steps one press of "Let training solve it" runs, at most
+
+
+def softplus(z):
+    """log(1 + e^z) of a Python float, without overflow for large |z|."""
+    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+
+
+def puzzle_readout(tokens):
+    """(r, number): the token whose h the puzzle's loss reads, r = v − 1, the one just before the agreeing verb
+    (where a next layer must choose "was" or "were"), and the subject's number (+1 or −1).
+
+    Not the verb itself: the verb's features carry its own number, so a readout there is won by copying the verb
+    (opening the input gate everywhere), with no memory at all; from the token before, only memory gets it right.
+    """
+    _, v, number = data.subject_and_verb(tokens)
+    return v - 1, number
+
+
+def _puzzle_sentence(settings, tokens):
+    """What the loss and its gradient need of one sentence: the one-unit LSTM's trace (lists of floats f, i,
+    c_tilde, o, c, h), the feature rows x (T × n_x) and h_prev at each token (h_0 = 0)."""
+    trace = {k: v.tolist() for k, v in lstm_sentence_trace(settings, tokens).items()}
+    return trace, data.token_features(tokens).tolist(), [0.0, *trace["h"][:-1]]
+
+
+def lstm_sentence_backward(settings, trace, r, dh_r):
+    """BPTT through the one-unit LSTM from a gradient dh_r = ∂L/∂h_r reaching h at token r alone.
+
+    trace: lstm_sentence_trace's, as lists of floats. Returns da: per gate g of LSTM_GATES, ∂L/∂a_g[t] for every
+    token t (0 after r), a_g[t] the gate's pre-activation (g_h·h_{t−1} + g·x_t + b_g). Going back from r: at t,
+    dh (from the readout and from step t+1 through the weights g_h) and dc (from c_{t+1} through f_{t+1});
+    c_t = f_t·c_{t−1} + i_t·c_tilde_t and h_t = o_t·tanh(c_t) give ∂L/∂a_o = dh·tanh(c_t)·o(1 − o),
+    dc += dh·o·(1 − tanh²(c_t)), ∂L/∂a_f = dc·c_{t−1}·f(1 − f), ∂L/∂a_i = dc·c_tilde·i(1 − i),
+    ∂L/∂a_c = dc·i·(1 − c_tilde²); then dh_{t−1} = Σ_g g_h·∂L/∂a_g and dc_{t−1} = dc·f_t.
+    """
+    T, w_h = len(trace["h"]), {g: settings.get(f"{g}_h", 0.0) for g in LSTM_GATES}
+    da = {g: [0.0] * T for g in LSTM_GATES}
+    dh, dc = dh_r, 0.0
+    for t in range(r, -1, -1):
+        f, i, c_tilde, o = (trace[k][t] for k in ("f", "i", "c_tilde", "o"))
+        c_before = trace["c"][t - 1] if t > 0 else 0.0
+        tanh_c = math.tanh(trace["c"][t])
+        dc = dc + dh * o * (1 - tanh_c * tanh_c)
+        da["o"][t] = dh * tanh_c * o * (1 - o)
+        da["f"][t] = dc * c_before * f * (1 - f)
+        da["i"][t] = dc * c_tilde * i * (1 - i)
+        da["c"][t] = dc * i * (1 - c_tilde * c_tilde)
+        dh = sum(w_h[g] * da[g][t] for g in LSTM_GATES)
+        dc = dc * f
+    return da
+
+
+def _setting_gradient(name, da, x, h_prev):
+    """∂L/∂(setting name) from the gates' ∂L/∂a_g[t]: Σ_t ∂L/∂a_g[t] times what the setting multiplies at t
+    (1 for b_g, h_{t−1} for g_h, feature k of x_t for g_k)."""
+    if name.startswith("b_"):
+        return sum(da[name[2:]])
+    g, what = name.split("_", 1)
+    factors = h_prev if what == "h" else [row[data.FEATURES.index(what)] for row in x]
+    return sum(d * factor for d, factor in zip(da[g], factors, strict=True))
+
+
+def lstm_puzzle_gradients(settings):
+    """(L, grads, push) at the memory puzzle's settings (as LSTM_PUZZLE_SETTINGS; missing ones are 0).
+
+    L = mean over the sentences of PUZZLE_PAIR of softplus(−number·κ·h_r), κ = PUZZLE_KAPPA, h_r the one-unit
+    LSTM's h just before the verb (puzzle_readout): small when h there has the subject's number's sign.
+    grads: ∂L/∂s for every slider s of LSTM_PUZZLE_SETTINGS (lstm_sentence_backward, by hand). push: per gate g
+    of LSTM_GATES, ∂L/∂a_g[t] for each token t, summed over the two sentences (their tokens align): how L moves
+    if the gate's pre-activation at that word rises, so −push is the way training pushes W_g and b_g there.
+    """
+    settings = dict.fromkeys(LSTM_PUZZLE_SETTINGS, 0.0) | settings
+    loss, grads, push = 0.0, dict.fromkeys(LSTM_PUZZLE_SETTINGS, 0.0), None
+    for name in PUZZLE_PAIR:
+        tokens = data.SENTENCES[name]
+        trace, x, h_prev = _puzzle_sentence(settings, tokens)
+        r, number = puzzle_readout(tokens)
+        z = -number * PUZZLE_KAPPA * trace["h"][r]
+        loss += softplus(z) / len(PUZZLE_PAIR)
+        da = lstm_sentence_backward(settings, trace, r, -number * PUZZLE_KAPPA * sigmoid(z) / len(PUZZLE_PAIR))
+        for s in grads:
+            grads[s] += _setting_gradient(s, da, x, h_prev)
+        push = da if push is None else {g: [p + d for p, d in zip(push[g], da[g], strict=True)] for g in da}
+    return loss, grads, push
+
+
+def lstm_puzzle_step(settings, grads, lr=PUZZLE_LR, clip=PUZZLE_CLIP):
+    """The settings after one step of plain gradient descent: s − lr·g for each slider s, g = grads[s] scaled down
+    to length clip if the gradient (over every slider) is longer (clip None: no clipping); each value then clamped
+    to its slider's range (LSTM_PUZZLE_SETTINGS' lo … hi), as the slider would."""
+    norm = math.sqrt(sum(g * g for g in grads.values()))
+    scale = clip / norm if clip is not None and norm > clip else 1.0
+    return {
+        name: min(max(settings[name] - lr * scale * grads[name], s.lo), s.hi)
+        for name, s in LSTM_PUZZLE_SETTINGS.items()
+    }
+
+
+def lstm_puzzle_training(settings=None, steps=50, lr=PUZZLE_LR, clip=PUZZLE_CLIP):
+    """A run of steps steps of gradient descent on the memory puzzle (lstm_puzzle_gradients, lstm_puzzle_step) from
+    settings (default: the sliders' start values; missing ones are their start values).
+
+    Returns steps + 1 records, one per step k = 0 … steps: {"step": k, "settings": the sliders after k steps,
+    "loss": L there, "push": lstm_puzzle_gradients' per-token ∂L/∂a_g there}. The page runs the same (descent.js).
+    """
+    settings = start_values(LSTM_PUZZLE_SETTINGS) | (settings or {})
+    records = []
+    for k in range(steps + 1):
+        loss, grads, push = lstm_puzzle_gradients(settings)
+        records.append({"step": k, "settings": settings, "loss": loss, "push": push})
+        settings = lstm_puzzle_step(settings, grads, lr, clip)
+    return records
+
+
+def steps_to_solve(settings=None, steps=PUZZLE_STEPS, lr=PUZZLE_LR, clip=PUZZLE_CLIP):
+    """The first step k of lstm_puzzle_training(settings, steps, …) at which lstm_memory_verdict says solved, or
+    None if none does."""
+    for record in lstm_puzzle_training(settings, steps, lr, clip):
+        if lstm_memory_verdict(record["settings"])[0]:
+            return record["step"]
+    return None
+
+
+def mulberry32(seed):
+    """A generator of floats in [0, 1): Tommy Ettinger's mulberry32 from a 32-bit seed, the few lines of integer
+    arithmetic the page runs too (descent.js), so a seeded start is the same number in both."""
+    a = seed & 0xFFFFFFFF
+    while True:
+        a = (a + 0x6D2B79F5) & 0xFFFFFFFF
+        t = ((a ^ (a >> 15)) * (a | 1)) & 0xFFFFFFFF
+        t = ((t + (((t ^ (t >> 7)) * (t | 61)) & 0xFFFFFFFF)) & 0xFFFFFFFF) ^ t
+        yield (t ^ (t >> 14)) / 4294967296
+
+
+PUZZLE_RANDOM_SPAN = 30  # a random start's values: −3.0 … 3.0, on the sliders' steps of 0.1
+
+
+def puzzle_random_start(seed):
+    """Seeded random settings for the puzzle's sliders, in LSTM_PUZZLE_SETTINGS' order: each (k − 30)/10 for
+    k = ⌊61·u⌋, u from mulberry32(seed): −3.0 … 3.0 on the sliders' steps. The page's "Random start" draws the same.
+
+    Training solves the puzzle from some (seeds 1, 5, 9, 11, 12, 19, 25 of 1 … 30 within PUZZLE_STEPS); from most it
+    stalls at L ≈ ln 2: where the forget gate starts closed, the gradient reaching the noun through it vanishes.
+    """
+    u = mulberry32(seed)
+    n = 2 * PUZZLE_RANDOM_SPAN + 1
+    return {name: (math.floor(n * next(u)) - PUZZLE_RANDOM_SPAN) / 10 for name in LSTM_PUZZLE_SETTINGS}

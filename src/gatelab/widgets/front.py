@@ -25,16 +25,26 @@ from gatelab.dynamics import start_values
 HERE = Path(__file__).parent
 CSS = HERE / "explorer.css"
 LOCAL_IMPORT = re.compile(r'^import \{[^}]*\} from "\./([\w-]+\.js)";\n', re.M)
+# What only a reader of the files needs: a comment on lines of its own (// …, /* … */), and indentation.
+READERS_ONLY = re.compile(r"^[ \t]*(?://[^\n]*|/\*(?:[^*]|\*(?!/))*\*/[ \t]*)\n|^[ \t]+", re.M)
 LIVE_CAPTION = "This explorer runs in your page; the graded notebook has it too."
 
 
 def es_module(path):
     """The source of the explorer's ES module at path, each import from a module beside it ("./explorer.js")
     replaced by that module's source, itself inlined so, each module once: one module that fetches nothing
-    (anywidget, and a page with no kernel, load it from a string)."""
+    (anywidget, and a page with no kernel, load it from a string). Whole-line comments and indentation are left
+    out (code_only): every display carries the module inline, and a cell's output is cut at 100 000 characters."""
     if "explorer.js" not in LOCAL_IMPORT.findall(path.read_text()):
         raise ValueError(f"{path.name} does not import from ./explorer.js")
-    return _inlined(path, set())
+    return code_only(_inlined(path, set()))
+
+
+def code_only(source):
+    """JavaScript source without what only its reader needs: comments on lines of their own (// … and /* … */)
+    and each line's indentation (in a multi-line template literal, only the explorers' HTML, where it is nothing).
+    A comment after code on its line stays."""
+    return re.sub(r"\n{2,}", "\n", READERS_ONLY.sub("", source))
 
 
 def _inlined(path, done):

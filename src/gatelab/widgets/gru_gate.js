@@ -1,7 +1,8 @@
 // Lesson 02's gate explorer, computed and drawn in the browser (an anywidget module; gru_gate.py declares
 // its synced state: one number per slider, and _settings, each slider's label, range and step).
 // gatelab.dynamics.gru_gate_step computes the same numbers in Python; a browser test compares the two.
-import { COLOR, TEXT_COLOR, barPanel, gatePanel, mount, sub } from "./explorer.js";
+import { COLOR, TEXT_COLOR, mount, sub } from "./explorer.js";
+import { barPanel, gatePanel } from "./gate_panels.js";
 import { preActivation, sigmoid } from "./cell.js";
 
 // --- The math: one GRU unit's update gate and the memory it makes, in the course's notation --------------

@@ -1,22 +1,25 @@
 // Lesson 04's memory puzzle, computed and drawn in the browser (an anywidget module; lstm_puzzle.py declares its
-// synced state: one number per slider, _settings, and _constants, the two sentences' tokens and features).
-// A one-unit LSTM reads "The cat, which already ate, was full" and its plural token by token; the puzzle: the
-// cell carries the subject's number from the noun to the verb, and h shows it there.
-// gatelab.dynamics.lstm_puzzle_numbers computes the same numbers and words in Python; a browser test compares.
-import { mount, sub } from "./explorer.js";
+// synced state: one number per slider, _settings, and _constants, the two sentences' tokens and features, and
+// what training runs). A one-unit LSTM reads "The cat, which already ate, was full" and its plural token by token;
+// the puzzle: the cell carries the subject's number from the noun to the verb, and h shows it there. "Let training
+// solve it" (descent.js) runs gradient descent on the sliders with the loss and gradient below.
+// gatelab.dynamics.lstm_puzzle_numbers and lstm_puzzle_training compute the same in Python; browser tests compare.
+import { label, mount, node, sub } from "./explorer.js";
 import { sigmoid } from "./cell.js";
-import { firstMiss, inputDrive, numberWord, pyFloat, pyRepr, pySigned2, readerHeight, saysText, sentenceEnd, sentenceFigure, shortText, signedText } from "./sentence.js";
+import { firstMiss, inputDrive, numberWord, pyFloat, pyRepr, pySigned2, readerHeight, readerLayout, saysText, sentenceEnd, sentenceFigure, shortText, signedText } from "./sentence.js";
+import { descentControls, softplus } from "./descent.js";
 
 // --- The math: a one-unit LSTM reading a sentence, in the course's notation ----------------------------------
 
-/** f_t, i_t, c_t and h_t of a one-unit LSTM reading the feature rows x from h_0 = c_0 = 0
+const LSTM_GATES = ["f", "i", "c", "o"]; // forget, input, candidate c̃, output (gatelab.dynamics.LSTM_GATES)
+
+/** f_t, i_t, c̃_t, o_t, c_t and h_t of a one-unit LSTM reading the feature rows x from h_0 = c_0 = 0
  * (gatelab.dynamics.lstm_sentence_trace): each gate g = σ(g_h·h_prev + g·x_t + b_g), c̃ = tanh(…),
  * c = f·c_prev + i·c̃, h = o·tanh(c). */
-export function lstmSentenceTrace(s, x, features) {
-  const gates = ["f", "i", "c", "o"];
-  const a = Object.fromEntries(gates.map((g) => [g, inputDrive(s, g, x, features)]));
-  const w = Object.fromEntries(gates.map((g) => [g, s[`${g}_h`] ?? 0])); // the weights on h_prev
-  const trace = { f: [], i: [], c: [], h: [] };
+export function lstmSentenceSteps(s, x, features) {
+  const a = Object.fromEntries(LSTM_GATES.map((g) => [g, inputDrive(s, g, x, features)]));
+  const w = Object.fromEntries(LSTM_GATES.map((g) => [g, s[`${g}_h`] ?? 0])); // the weights on h_prev
+  const trace = { f: [], i: [], c_tilde: [], o: [], c: [], h: [] };
   let h = 0, c = 0;
   for (let t = 0; t < x.length; t++) {
     const f = sigmoid(a.f[t] + w.f * h), i = sigmoid(a.i[t] + w.i * h), o = sigmoid(a.o[t] + w.o * h);
@@ -25,10 +28,18 @@ export function lstmSentenceTrace(s, x, features) {
     h = o * Math.tanh(c);
     trace.f.push(f);
     trace.i.push(i);
+    trace.c_tilde.push(c_tilde);
+    trace.o.push(o);
     trace.c.push(c);
     trace.h.push(h);
   }
   return trace;
+}
+
+/** What the figure draws of lstmSentenceSteps: f_t, i_t, c_t and h_t. */
+export function lstmSentenceTrace(s, x, features) {
+  const { f, i, c, h } = lstmSentenceSteps(s, x, features);
+  return { f, i, c, h };
 }
 
 /** gatelab.dynamics.lstm_memory_verdict, word for word: does c hold the subject's number from the noun to the verb
@@ -71,6 +82,66 @@ export function lstmPuzzleNumbers(s, k) {
   return { ...numbers, verdict: lstmMemoryVerdict(numbers, k) };
 }
 
+// --- Training it: the loss, its gradient by BPTT, one number per token (gatelab.dynamics' puzzle training) ------
+
+/** ∂L/∂a_g[t] for each gate g and token t from ∂L/∂h_r = dh_r alone, back through the one-unit LSTM's trace
+ * (lstmSentenceSteps): gatelab.dynamics.lstm_sentence_backward, step for step. */
+export function lstmSentenceBackward(s, trace, r, dh_r) {
+  const T = trace.h.length, w = Object.fromEntries(LSTM_GATES.map((g) => [g, s[`${g}_h`] ?? 0]));
+  const da = Object.fromEntries(LSTM_GATES.map((g) => [g, new Array(T).fill(0)]));
+  let dh = dh_r, dc = 0;
+  for (let t = r; t >= 0; t--) {
+    const f = trace.f[t], i = trace.i[t], c_tilde = trace.c_tilde[t], o = trace.o[t];
+    const c_before = t > 0 ? trace.c[t - 1] : 0;
+    const tanh_c = Math.tanh(trace.c[t]);
+    dc = dc + dh * o * (1 - tanh_c * tanh_c);
+    da.o[t] = dh * tanh_c * o * (1 - o);
+    da.f[t] = dc * c_before * f * (1 - f);
+    da.i[t] = dc * c_tilde * i * (1 - i);
+    da.c[t] = dc * i * (1 - c_tilde * c_tilde);
+    dh = LSTM_GATES.reduce((sum, g) => sum + w[g] * da[g][t], 0);
+    dc = dc * f;
+  }
+  return da;
+}
+
+/** ∂L/∂(setting name) from the gates' ∂L/∂a_g[t]: Σ_t ∂L/∂a_g[t] times what it multiplies at t (1 for b_g,
+ * h_{t−1} for g_h, feature k of x_t for g_k), as gatelab.dynamics._setting_gradient. */
+function lstmSettingGradient(name, da, x, h_prev, features) {
+  if (name.startsWith("b_")) return da[name.slice(2)].reduce((sum, d) => sum + d, 0);
+  const cut = name.indexOf("_"), g = name.slice(0, cut), what = name.slice(cut + 1);
+  const factors = what === "h" ? h_prev : x.map((row) => row[features.indexOf(what)]);
+  return da[g].reduce((sum, d, t) => sum + d * factors[t], 0);
+}
+
+/** {loss, grads, push} at settings s, as gatelab.dynamics.lstm_puzzle_gradients gives (L, grads, push): L, the mean
+ * over both sentences of softplus(−number·κ·h_r) with h_r h just before the verb (k.training.readout); grads, ∂L/∂
+ * each setting of s; push, per gate, ∂L/∂a_g[t] per token summed over the sentences. */
+export function lstmPuzzleGradients(s, k) {
+  const { kappa, readout } = k.training, n = k.sentences.length;
+  let loss = 0, push = null;
+  const grads = Object.fromEntries(Object.keys(s).map((name) => [name, 0]));
+  for (const sentence of k.sentences) {
+    const trace = lstmSentenceSteps(s, sentence.x, k.features), h_prev = [0, ...trace.h.slice(0, -1)];
+    const r = readout[sentence.name], number = sentence.number;
+    const z = -number * kappa * trace.h[r];
+    loss += softplus(z) / n;
+    const da = lstmSentenceBackward(s, trace, r, -number * kappa * sigmoid(z) / n);
+    for (const name in grads) grads[name] += lstmSettingGradient(name, da, sentence.x, h_prev, k.features);
+    push = push === null ? da : Object.fromEntries(LSTM_GATES.map((g) => [g, push[g].map((p, t) => p + da[g][t])]));
+  }
+  return { loss, grads, push };
+}
+
+/** Where training is, in words: "step 120: loss 0.080; f at 'which' = 0.97; solved". */
+function describeLstmTraining(record, k) {
+  const first = k.sentences[0], which = first.tokens.indexOf("which");
+  const f = lstmSentenceTrace(record.settings, first.x, k.features).f[which];
+  const solved = lstmPuzzleNumbers(record.settings, k).verdict.solved;
+  return `step ${record.step}: loss ${record.loss.toFixed(3)}; f at 'which' = ${f.toFixed(2)}; `
+    + `${solved ? "solved" : "not solved yet"}`;
+}
+
 /** The text alternative: the verdict, then what the cell c and h do from the noun to the verb in each sentence. */
 function describeLstmPuzzle(q, k) {
   const memory = k.sentences.map((sentence) => {
@@ -83,6 +154,50 @@ function describeLstmPuzzle(q, k) {
 }
 
 // --- The figure: the forget and input gates, then the cell and h, token by token -----------------------------
+
+/** Below the reader: how training pushes the forget and input gates' pre-activations at each word, −∂L/∂a_f[t] and
+ * −∂L/∂a_i[t] (summed over both sentences) as signed bars, scaled to the largest; drawn once at y = top. Returns
+ * show(push) that moves the bars to lstmPuzzleGradients' push. */
+function pushBars(svg, k, top) {
+  const T = k.sentences[0].tokens.length, layout = readerLayout(T), height = 70, middle = top + height / 2;
+  label(svg, layout.left, top - 6, ["How training pushes each gate at each word: −∂L/∂a (up: it opens the gate)"],
+    { "text-anchor": "start", "font-size": 11 });
+  const axes = node(svg, "g", { class: "gl-axes" });
+  for (let t = 0; t < T; t++) {
+    node(axes, "line", { x1: layout.xOf(t), x2: layout.xOf(t), y1: top, y2: top + height, class: "gl-grid" });
+  }
+  node(axes, "line", { x1: layout.left, x2: layout.right, y1: middle, y2: middle, class: "gl-zero" });
+  node(axes, "rect", { x: layout.left, y: top, width: layout.right - layout.left, height });
+  label(axes, 18, middle, ["push"], { transform: `rotate(-90 18 ${middle})` });
+  const styles = [
+    { gate: "f", fill: "#4d4d4d", parts: ["−∂L/∂a", sub("f"), " forget"], dx: -0.3 },
+    { gate: "i", fill: "#fff", parts: ["−∂L/∂a", sub("i"), " input"], dx: 0.02 },
+  ];
+  const bars = [];
+  styles.forEach(({ gate, fill, parts, dx }, n) => {
+    const y = top + 12 + 18 * n;
+    node(svg, "rect", { x: layout.legend, y: y - 9, width: 10, height: 10, fill, stroke: "#4d4d4d" });
+    label(axes, layout.legend + 16, y, parts, { "text-anchor": "start" });
+    for (let t = 0; t < T; t++) {
+      const bar = node(svg, "rect", {
+        x: layout.xOf(t) + dx * layout.slot, width: 0.28 * layout.slot, fill, stroke: "#4d4d4d",
+        class: `gl-push gl-push-${gate}`,
+      });
+      bars.push({ gate, t, bar });
+    }
+  });
+  const scale = label(axes, layout.legend, top + 12 + 18 * styles.length, [""], { "text-anchor": "start" });
+  return (push) => {
+    let most = 0;
+    for (const { gate, t } of bars) most = Math.max(most, Math.abs(push[gate][t]));
+    scale.textContent = `bars to ±${most.toPrecision(2)}`;
+    for (const { gate, t, bar } of bars) {
+      const size = most > 0 ? (-push[gate][t] / most) * (height / 2 - 3) : 0;
+      bar.setAttribute("y", size >= 0 ? middle - size : middle);
+      bar.setAttribute("height", Math.abs(size));
+    }
+  };
+}
 
 function render({ model, el }) {
   const k = model.get("_constants");
@@ -102,17 +217,34 @@ function render({ model, el }) {
       ],
     },
   ];
-  return mount({ model, el }, {
+  const barsTop = readerLayout(k.sentences[0].tokens.length).below(panels.length) + 20;
+  const cleanup = mount({ model, el }, {
     name: "lstm-memory-puzzle",
-    height: readerHeight(panels.length),
+    height: Math.max(readerHeight(panels.length), barsTop + 80),
     figureLabel: "A one-unit LSTM reading “The cat …” (blue, circles, wide line) and “The cats …” (vermillion, "
       + "squares, thin line) token by token. Top: the forget gate f_t (solid) and the input gate i_t (dotted). "
-      + `Bottom: the cell c_t (solid) and h_t (dotted), with dashed thresholds at ±${k.cell_min}. `
-      + "Shaded: from the subject to its verb.",
-    draw: (svg) => sentenceFigure(svg, k, panels),
+      + `Middle: the cell c_t (solid) and h_t (dotted), with dashed thresholds at ±${k.cell_min}. `
+      + "Shaded: from the subject to its verb. Bottom: at each word, the way training pushes the forget gate "
+      + "(filled bar) and the input gate (outlined bar): up opens the gate there, down closes it.",
+    draw: (svg) => {
+      const lines = sentenceFigure(svg, k, panels), bars = pushBars(svg, k, barsTop);
+      return (numbers, s) => {
+        lines(numbers);
+        bars(lstmPuzzleGradients(s, k).push);
+      };
+    },
     compute: lstmPuzzleNumbers,
     describe: (q) => describeLstmPuzzle(q, k),
   });
+  const stop = descentControls({ model, el }, {
+    evaluate: (s) => lstmPuzzleGradients(s, k),
+    describe: (record) => describeLstmTraining(record, k),
+    lr: k.training.lr, clip: k.training.clip, steps: k.training.steps, label: "Training the LSTM's weights",
+  });
+  return () => {
+    stop();
+    cleanup();
+  };
 }
 
 export default { render };

@@ -2,7 +2,7 @@
 reads "The cat, which already ate, was full" and its plural token by token; the puzzle is to carry the subject's
 number in the cell from the noun to the verb."""
 
-from gatelab import dynamics
+from gatelab import data, dynamics
 from gatelab.widgets.front import HERE, es_module, front_end_explorer
 from gatelab.widgets.sentence import sentence_constants
 
@@ -12,15 +12,27 @@ class LSTMPuzzleExplorer(front_end_explorer(dynamics.LSTM_PUZZLE_SETTINGS)):
     its bias), i_noun, i_h, b_i (the input gate's), c_number (the candidate's weight on the feature number) and
     b_o (the output gate's bias), as synced traits; every other weight of the LSTM is 0.
 
-    Top: f_t and i_t across the tokens; bottom: c_t and h_t, for both sentences; the text alternative starts with
+    Top: f_t and i_t across the tokens; middle: c_t and h_t, for both sentences; the text alternative starts with
     the verdict. The view computes these in the page; numbers() gives them from
-    gatelab.dynamics.lstm_puzzle_numbers.
+    gatelab.dynamics.lstm_puzzle_numbers. Bottom: at each word, how training pushes the forget and input gates
+    (−∂L/∂a_f, −∂L/∂a_i). "Let training solve it" (descent.js: Pause, Step, Reset, Random start; the key T) runs
+    gradient descent on the sliders in the page, as dynamics.lstm_puzzle_training does, and sets them through the
+    model: the values training reached are the traits' (values()) once it pauses.
     """
 
     _esm = es_module(HERE / "lstm_puzzle.js")
 
     def constants(self):
-        return sentence_constants(cell_min=dynamics.LSTM_CELL_MIN, output_min=dynamics.LSTM_OUTPUT_MIN)
+        """The sentences and thresholds (sentence_constants), and training: what "Let training solve it" runs
+        (dynamics.lstm_puzzle_training's κ, learning rate, clip, steps per press, the token read per sentence)."""
+        readout = {name: dynamics.puzzle_readout(data.SENTENCES[name])[0] for name in dynamics.PUZZLE_PAIR}
+        training = {
+            "kappa": dynamics.PUZZLE_KAPPA, "lr": dynamics.PUZZLE_LR, "clip": dynamics.PUZZLE_CLIP,
+            "steps": dynamics.PUZZLE_STEPS, "readout": readout,
+        }  # fmt: skip
+        return sentence_constants(cell_min=dynamics.LSTM_CELL_MIN, output_min=dynamics.LSTM_OUTPUT_MIN) | {
+            "training": training
+        }
 
     def numbers(self):
         return dynamics.lstm_puzzle_numbers(**self.values())
@@ -35,6 +47,9 @@ def lstm_memory_puzzle(**start):
     Plots f_t and i_t (top), c_t and h_t (bottom) for both sentences; the status is
     dynamics.lstm_memory_verdict. The puzzle: the cell carries the subject's number from the noun to
     the verb. One solution: f_verb = 0, b_f = 4, i_noun = 8, b_i = −4, c_number = 3, b_o = 2, others 0.
+    "Let training solve it" runs gradient descent on the sliders from where they are (or from a seeded
+    Random start), with one loss: h just before the verb must say the subject's number
+    (dynamics.lstm_puzzle_gradients).
     (LSTMPuzzleExplorer, drawn in the browser; puzzle.values() gives the sliders' values.)
     """
     return LSTMPuzzleExplorer(**start)

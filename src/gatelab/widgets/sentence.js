@@ -80,6 +80,16 @@ const READER_SENTENCES = [
 ];
 const READER = { left: 74, right: 560, top: 46, panel: 112, gap: 20, legend: 580 };
 
+/** Where a sentence reader of T tokens puts them: xOf(t), the middle of token t's slot; slot, its width; left,
+ * right, the panels' edges; legend, where the legends start; below(panels), the y under its tokens' words. */
+export function readerLayout(T) {
+  const slot = (READER.right - READER.left) / T;
+  return {
+    xOf: (t) => READER.left + slot * (t + 0.5), slot, left: READER.left, right: READER.right, legend: READER.legend,
+    below: (panels) => READER.top + panels * READER.panel + (panels - 1) * READER.gap + 36,
+  };
+}
+
 /** The height of a sentence-reader figure of so many panels. */
 export function readerHeight(panels) {
   return READER.top + panels * READER.panel + (panels - 1) * READER.gap + 44;

@@ -1,0 +1,255 @@
+"""Does "Let training solve it" on lesson 04's memory puzzle (widgets/descent.js, lstm_puzzle.js) train in Chromium as
+gatelab.dynamics.lstm_puzzle_training does, work from the keyboard alone, meet WCAG 2.1 AA, and leave the values it
+reached in the kernel?
+
+The page keeps its run's records on the explorer's element (el.glDescent.history: step, settings, loss, push per
+step). Most tests use the explorer's text/html display, served from loopback with every other request aborted; the
+last runs it in JupyterLab, in a one-cell notebook. Without Chromium these tests skip, except under CI (CI=true).
+"""
+
+import json
+import random
+
+import nbformat
+import pytest
+from playwright.sync_api import expect
+
+from gatelab import data, dynamics, widgets
+from tests.browser import (
+    axe_violations,
+    close_sessions,
+    computed,
+    lab_server,
+    open_notebook,
+    require_chromium,
+    run_all,
+    run_in_kernel,
+    static_server,
+)
+
+pytestmark = pytest.mark.slow
+require_chromium()
+
+TOLERANCE = 1e-9
+STEPS = 50
+START = dynamics.start_values(dynamics.LSTM_PUZZLE_SETTINGS)
+SELECTOR = ".gl-explorer.gl-lstm-memory-puzzle"
+HISTORY = "(el) => el.glDescent.history"
+RUNNING = "(el) => el.glDescent.running"
+FOCUSED = "() => [document.activeElement.textContent, getComputedStyle(document.activeElement).outlineStyle]"
+
+
+def largest_difference(page_records, reference):
+    """max |page − gatelab.dynamics| over the settings, loss and per-token push of each step, steps aligned."""
+    assert [r["step"] for r in page_records] == [r["step"] for r in reference]
+    worst = 0.0
+    for got, expected in zip(page_records, reference, strict=True):
+        worst = max(worst, abs(got["loss"] - expected["loss"]))
+        worst = max(worst, *(abs(got["settings"][n] - v) for n, v in expected["settings"].items()))
+        for g, values in expected["push"].items():
+            worst = max(worst, *(abs(p - q) for p, q in zip(got["push"][g], values, strict=True)))
+    return worst
+
+
+@pytest.fixture
+def site(offline, tmp_path):
+    """(page, console errors, aborted requests, show): show(**start) opens the puzzle's text/html display, built with
+    those start values, from a loopback server, and returns its explorer's locator."""
+    page, errors, aborted = offline
+    with static_server(tmp_path) as url:
+
+        def show(**start):
+            bundle, _ = widgets.lstm_memory_puzzle(**start)._repr_mimebundle_()
+            head = '<!doctype html><html lang="en"><meta charset="utf-8"><title>Puzzle</title>'
+            html = f"{head}<body>{bundle['text/html']}"
+            (tmp_path / "puzzle.html").write_text(html, encoding="utf-8")
+            page.goto(f"{url}/puzzle.html")
+            explorer = page.locator(SELECTOR)
+            expect(explorer.get_by_role("button", name="Let training solve it")).to_be_visible()
+            return explorer
+
+        yield page, errors, aborted, show
+
+
+def train_until(page, explorer, steps):
+    """Press "Let training solve it", wait until the page has run at least steps steps, pause; returns its records."""
+    explorer.get_by_role("button", name="Let training solve it").click()
+    page.wait_for_function("([el, n]) => el.glDescent.history.length > n", arg=[explorer.element_handle(), steps])
+    explorer.get_by_role("button", name="Pause").click()
+    assert not explorer.evaluate(RUNNING)
+    return explorer.evaluate(HISTORY)
+
+
+def test_50_training_steps_in_the_page_are_the_python_reference(site):
+    """From the sliders' start: every step's settings, loss and per-token push within 1e-9 of lstm_puzzle_training,
+    and the figure shows the settings training reached."""
+    page, errors, aborted, show = site
+    explorer = show()
+    records = train_until(page, explorer, STEPS)
+    worst = largest_difference(records[: STEPS + 1], dynamics.lstm_puzzle_training(START, STEPS))
+    print(f"{STEPS} training steps in the page: largest |page − gatelab.dynamics| {worst:.3g}")
+    assert worst <= TOLERANCE
+    settings, numbers = computed(explorer)
+    assert settings == records[-1]["settings"]  # the sliders hold the last step, and the figure drew it
+    assert numbers["verdict"] == dynamics.lstm_puzzle_numbers(**settings)["verdict"]
+    assert errors == [] and aborted == []
+
+
+def test_steps_from_a_random_start_are_the_python_reference(site):
+    """From random settings, 20 presses of Step: the same run as lstm_puzzle_training's."""
+    page, errors, _, show = site
+    rng = random.Random(3)
+    start = {name: round(rng.uniform(-4, 4), 1) for name in START}
+    explorer = show(**start)
+    step = explorer.get_by_role("button", name="Step")
+    for k in range(1, 21):
+        step.click()
+        page.wait_for_function("([el, n]) => el.glDescent.history.length === n", arg=[explorer.element_handle(), k + 1])
+    worst = largest_difference(explorer.evaluate(HISTORY), dynamics.lstm_puzzle_training(start, 20))
+    print(f"20 steps from a random start: largest |page − gatelab.dynamics| {worst:.3g}")
+    assert worst <= TOLERANCE and errors == []
+
+
+def test_a_random_start_is_the_python_reference(site):
+    """Random start (seed 1, then 2): the sliders take dynamics.puzzle_random_start's values, and 10 steps from
+    there are lstm_puzzle_training's."""
+    page, errors, _, show = site
+    explorer = show()
+    random_start = explorer.get_by_role("button", name="Random start")
+    random_start.click()
+    assert computed(explorer)[0] == dynamics.puzzle_random_start(1)
+    random_start.click()
+    start = dynamics.puzzle_random_start(2)
+    assert computed(explorer)[0] == start
+    expect(explorer.locator(".gl-descent-status")).to_contain_text("seed 2")
+    for k in range(1, 11):
+        explorer.get_by_role("button", name="Step").click()
+        page.wait_for_function("([el, n]) => el.glDescent.history.length === n", arg=[explorer.element_handle(), k + 1])
+    assert largest_difference(explorer.evaluate(HISTORY), dynamics.lstm_puzzle_training(start, 10)) <= TOLERANCE
+    assert errors == []
+
+
+def test_the_training_buttons_work_from_the_keyboard_alone(site):
+    """Tab reaches Let training solve it, Step, Reset and Random start after the sliders, each with a visible focus
+    ring; Enter and Space press them; T starts and pauses training anywhere in the explorer; a slider moved pauses
+    it."""
+    page, errors, _, show = site
+    explorer = show()
+    status = explorer.locator(".gl-descent-status")
+    for _ in range(len(START) + 1):
+        page.keyboard.press("Tab")
+    assert page.evaluate(FOCUSED) == ["Let training solve it", "solid"]
+    page.keyboard.press("Enter")
+    expect(explorer.get_by_role("button", name="Pause")).to_be_focused()
+    page.wait_for_function("(el) => el.glDescent.history.length > 5", arg=explorer.element_handle())
+    page.keyboard.press("Enter")
+    expect(explorer.get_by_role("button", name="Let training solve it")).to_be_focused()
+    assert not explorer.evaluate(RUNNING)
+    steps = len(explorer.evaluate(HISTORY))
+    expect(status).to_contain_text(f"step {steps - 1}: loss ")
+
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUSED) == ["Step", "solid"]
+    page.keyboard.press(" ")
+    expect(status).to_contain_text(f"step {steps}: loss ")
+    assert len(explorer.evaluate(HISTORY)) == steps + 1 and computed(explorer)[0] != START
+
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUSED) == ["Reset", "solid"]
+    page.keyboard.press("Enter")
+    expect(status).to_have_text("Reset: the settings from before training.")
+    assert computed(explorer)[0] == START and explorer.evaluate(HISTORY) == []
+
+    page.keyboard.press("Tab")
+    assert page.evaluate(FOCUSED) == ["Random start", "solid"]
+    page.keyboard.press("Enter")
+    expect(status).to_contain_text("Random start, seed 1")
+    assert computed(explorer)[0] == dynamics.puzzle_random_start(1)
+
+    slider = explorer.get_by_role("slider", name="b_f", exact=True)
+    slider.focus()
+    page.keyboard.press("t")  # the shortcut, from a slider
+    page.wait_for_function("(el) => el.glDescent.history.length > 3", arg=explorer.element_handle())
+    assert explorer.evaluate(RUNNING)
+    page.keyboard.press("ArrowRight")  # the learner takes a slider back: training pauses
+    assert not explorer.evaluate(RUNNING)
+    page.keyboard.press("T")
+    assert explorer.evaluate(RUNNING)
+    page.keyboard.press("T")
+    assert not explorer.evaluate(RUNNING)
+    assert errors == []
+
+
+def test_the_training_status_is_throttled_and_says_where_training_is(site):
+    """While training runs, the status (a polite live region) changes about once per 1.5 s, not every step; paused,
+    it says the step, the loss, the forget gate at 'which' and whether the puzzle is solved."""
+    page, errors, _, show = site
+    explorer = show()
+    status = explorer.locator(".gl-descent-status")
+    expect(status).to_have_attribute("role", "status")  # a polite live region
+    explorer.evaluate("""(el) => {
+        el.glChanges = 0;
+        new MutationObserver(() => el.glChanges++).observe(el.querySelector(".gl-descent-status"),
+            { childList: true, characterData: true, subtree: true });
+    }""")
+    records = train_until(page, explorer, 120)
+    changes = explorer.evaluate("(el) => el.glChanges")
+    assert 1 <= changes <= len(records) / 20, changes
+    last = records[-1]
+    f = dynamics.lstm_sentence_trace(last["settings"], data.SENTENCES["cat"])["f"][3]
+    solved = dynamics.lstm_memory_verdict(last["settings"])[0]
+    expected = (f"step {last['step']}: loss {last['loss']:.3f}; f at 'which' = {f:.2f}; "
+                f"{'solved' if solved else 'not solved yet'}; paused")  # fmt: skip
+    expect(status).to_have_text(expected)
+    assert solved and errors == []
+
+
+def test_the_explorer_with_its_training_meets_wcag_2_1_aa(site):
+    """axe-core on the puzzle's display after some training (buttons, status, loss curve, bars): no violation."""
+    page, errors, aborted, show = site
+    explorer = show()
+    train_until(page, explorer, 20)
+    assert axe_violations(page, "figure.gl-standalone") == []
+    assert errors == [] and aborted == []
+
+
+NOTEBOOK = "import gatelab as gl\n\npuzzle = gl.widgets.lstm_memory_puzzle()\npuzzle"
+
+
+def test_the_kernel_reads_the_values_training_reached(browser, tmp_path_factory):
+    """In JupyterLab, a notebook showing the puzzle: train from the keyboard (T), pause, one more step (Enter on
+    Step); the run went on from its start (no echo from the kernel took the sliders back), and puzzle.values() in
+    the kernel is the page's last step, exactly."""
+    folder = tmp_path_factory.mktemp("notebook")
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": kernel}, cells=[nbformat.v4.new_code_cell(NOTEBOOK)])
+    nbformat.write(nb, folder / "puzzle.ipynb")
+    with lab_server(folder, tmp_path_factory.mktemp("jupyter-config")) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            open_notebook(page, url, "puzzle.ipynb", workspace="training")
+            run_all(page)
+            explorer = page.locator(SELECTOR)
+            expect(explorer).to_be_visible(timeout=30_000)
+            explorer.get_by_role("slider", name="b_f", exact=True).focus()
+            page.keyboard.press("t")
+            page.wait_for_function("(el) => el.glDescent.history.length > 40", arg=explorer.element_handle())
+            page.keyboard.press("t")
+            assert not explorer.evaluate(RUNNING)
+            step = explorer.get_by_role("button", name="Step")
+            step.focus()
+            steps = len(explorer.evaluate(HISTORY))
+            page.keyboard.press("Enter")  # the button's, not the notebook's (which would edit the cell)
+            page.wait_for_function("([el, n]) => el.glDescent.history.length === n", arg=[explorer.element_handle(),
+                                                                                           steps + 1])  # fmt: skip
+            expect(step).to_be_focused()
+            records = explorer.evaluate(HISTORY)
+            assert records[0]["settings"] == START, "the run restarted: the kernel's echo took the sliders back"
+            reached = records[-1]["settings"]
+            assert reached != START
+            # Pausing sent the values (a comm message) before this code: the kernel handles the two in order.
+            kernel = json.loads(run_in_kernel(page, "import json; print(json.dumps(puzzle.values()))"))
+            assert kernel == reached, f"the kernel holds {kernel}, the page {reached}"
+        finally:
+            page.close()
+            close_sessions(url)
