@@ -4,7 +4,7 @@
 include lab.mk
 JOBS ?= 2
 
-.PHONY: setup-dev test lint bench export release student-copy grade bench-grading hub-env bench-hub clean
+.PHONY: setup-dev test lint bench export release student-copy grade insight bench-grading hub-env bench-hub clean
 
 setup-dev: $(VENV)/.installed-dev
 
@@ -52,9 +52,15 @@ grade: setup
 	@test -n "$(A)" || (echo "usage: make grade A=01-why-gates [WORKERS=2]"; exit 2)
 	$(BIN)/python -m autograde.grade $(A) $(if $(WORKERS),--workers $(WORKERS))
 
+## insight: the class report of A=<assignment> from the gradebook and the autograded notebooks: pass rate per cell,
+## the mistakes the checks recognised, a row per student (autograde/insight-A.html and .json; OUT=page.html)
+insight: setup
+	@test -n "$(A)" || (echo "usage: make insight A=01-why-gates [OUT=page.html]"; exit 2)
+	$(BIN)/python -m autograde.insight $(A) $(if $(OUT),--out $(OUT))
+
 ## bench-grading: time grading N=40 submissions of A=01-why-gates with 1 and with 2 workers
 bench-grading: setup
-	$(BIN)/python -m autograde.bench_grading $(or $(A),01-why-gates) --count $(or $(N),40)
+	$(BIN)/python -m bench.grading $(or $(A),01-why-gates) --count $(or $(N),40)
 
 ## hub-env: the course environment a JupyterHub gives every user (DEST=/opt/gates PYTHON=a Python 3.11 all users can run)
 hub-env:

@@ -1,6 +1,6 @@
 """nbgrader's Execute step, hardened: a sandboxed kernel, a guard around test cells, survival of a dead kernel.
 
-GuardedExecute replaces nbgrader's Execute in `nbgrader autograde` (autograde/grade.py configures it).
+GuardedExecute replaces nbgrader's Execute in `nbgrader autograde` (autograde/workspace.py configures it).
 For each notebook it
 - runs the kernel in the sandbox (autograde/sandbox.py: bubblewrap, no network, memory and CPU limits);
 - installs the guard (autograde/kernel_guard.py) before the first cell, then, around every test cell,

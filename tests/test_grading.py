@@ -4,6 +4,10 @@ One batch, through the real pipeline (autograde/grade.py: nbgrader autograde in 
 workers, merged gradebook, feedback): submissions of lesson 01 built from its solution, each broken or
 hostile in one way, each with its expected score and the line its feedback must show. Lesson 01 has
 6 points: 3 for rnn_cell_forward (tests `rnn_cell_forward_*`), 3 for dhT_dh0.
+
+Honest work rearranged loses nothing (autograde/restore.py): deleted test cells come back where they were
+released, and a test above the function it tests runs below it; the learner's own cells stay where they
+are, so a helper defined below the tests costs what the learner's own Run All shows (helper-below-tests).
 Without bubblewrap these tests skip, except under CI (CI=true), where they must run.
 """
 
@@ -65,6 +69,46 @@ def with_solution(nb, grade_id, code):
     """nb with the solution cell grade_id holding code."""
     nb.cells[cell_index(nb, grade_id)].source = code
     return nb
+
+
+def is_test(cell):
+    return bool(nbgrader_meta(cell).get("grade")) and cell.cell_type == "code"
+
+
+def without_tests(nb, *grade_ids):
+    """nb without the test cells named (every test cell when none is named)."""
+    named = set(grade_ids) or {nbgrader_meta(c)["grade_id"] for c in nb.cells if is_test(c)}
+    nb.cells = [c for c in nb.cells if not (is_test(c) and nbgrader_meta(c)["grade_id"] in named)]
+    return nb
+
+
+def reordered(nb):
+    """nb rearranged: the rnn_cell_forward tests moved to the top, the dhT_dh0 solution moved to the end (below
+    its tests and the cell that tries it), every markdown cell deleted."""
+    tests = [nb.cells[cell_index(nb, g)] for g in ("rnn_cell_forward_shapes", "rnn_cell_forward_matches_torch")]
+    solution = nb.cells[cell_index(nb, "dhT_dh0")]
+    moved = {id(c) for c in [*tests, solution]}
+    nb.cells = [*tests, *(c for c in nb.cells if c.cell_type == "code" and id(c) not in moved), solution]
+    return nb
+
+
+USES_HELPER = """def rnn_cell_forward(x_t, h_prev, params):
+    h_next = torch.tanh(affine(torch.cat([h_prev, x_t], dim=1), params))
+    return h_next, (x_t, h_prev, h_next, params)
+"""
+
+HELPER = """def affine(hx, params):
+    return hx @ params["W_h"].T + params["b_h"]
+"""
+
+
+def without_cell_ids(nb):
+    """nb as a tool that writes nbformat 4.4 saves it: no cell ids (the grader matches cells by grade_id)."""
+    data = json.loads(nbformat.writes(nb))
+    data["nbformat_minor"] = 4
+    for cell in data["cells"]:
+        del cell["id"]
+    return json.dumps(data)
 
 
 def edited_notebook(released, source):
@@ -303,6 +347,38 @@ CASES = [
         6,
         ["output cut"],
     ),
+    Case(
+        "tests-deleted",
+        lambda r, s, c: {NB: without_tests(solved(r, s))},
+        6,
+        [
+            "test cell rnn_cell_forward_shapes was missing: the original was put back",
+            "test cell dhT_dh0_one_step was missing: the original was put back",
+            "✓ rnn_cell_forward matches torch.nn.RNNCell for B=1",
+        ],
+    ),
+    Case(
+        "one-test-deleted",  # the test after a markdown cell: nbgrader's own add_missing_cells failed on it
+        lambda r, s, c: {NB: without_tests(solved(r, s), "rnn_cell_forward_shapes")},
+        6,
+        ["test cell rnn_cell_forward_shapes was missing: the original was put back"],
+    ),
+    Case(
+        "reordered",  # each test is run below the released cells it follows, so the order costs nothing
+        lambda r, s, c: {NB: reordered(solved(r, s))},
+        6,
+        [
+            "test cell rnn_cell_forward_shapes was above rnn_cell_forward, which it follows in the released notebook",
+            "test cell dhT_dh0_matches_autograd was above dhT_dh0, which it follows",
+        ],
+    ),
+    Case(
+        "helper-below-tests",  # the learner's own cells stay where they are: their Run All fails these tests too
+        lambda r, s, c: {NB: with_cell(with_solution(solved(r, s), "rnn_cell_forward", USES_HELPER), "md-12", HELPER)},
+        3,
+        ["name 'affine' is not defined"],
+    ),
+    Case("no-cell-ids", lambda r, s, c: {NB: without_cell_ids(solved(r, s))}, 6, ["✓ rnn_cell_forward matches"]),
     Case("renamed-notebook", lambda r, s, c: {"my work (1).ipynb": solved(r, s)}, 6, ["was graded as"]),
     Case("empty-folder", lambda r, s, c: {}, 0, ["no notebook"]),
     Case("symlink-to-solution", lambda r, s, c: {NB: c / "solutions" / A / NB}, 0, ["it is a symbolic link"]),

@@ -8,6 +8,7 @@ the instructor through the formgrader service's API and the project's grader (au
 
 import csv
 import datetime
+import json
 import re
 from pathlib import Path
 
@@ -87,6 +88,15 @@ def test_a_class_on_the_hub(hub_class):
     venv = hub_class.env / ".venv" / "bin"
     path_env = [f"PATH={venv}:/usr/bin:/bin"]
     as_user(grader, venv / "python", "-m", "autograde.grade", ASSIGNMENT, "--workers", "2", cwd=course, env=path_env)
+    # The class report, as the grader account, from the grader's gradebook and autograded notebooks.
+    as_user(grader, venv / "python", "-m", "autograde.insight", ASSIGNMENT, cwd=course, env=path_env)
+    report = json.loads((course / "autograde" / f"insight-{ASSIGNMENT}.json").read_text())
+    assert [(c["cell"], c["passed"], c["of"]) for c in report["cells"]] == [
+        ("rnn_cell_forward_shapes", 2, 3),  # right and wrong pass; blank fails every cell
+        ("rnn_cell_forward_matches_torch", 2, 3),
+        ("dhT_dh0_matches_autograd", 1, 3),  # wrong's Jacobian leaves out tanh's derivative
+        ("dhT_dh0_one_step", 1, 3),
+    ]
     succeeded(formgrader.post(f"formgrader/api/assignment/{ASSIGNMENT}/release_feedback"))
 
     # Each student fetches their feedback, which shows their own score.

@@ -1,6 +1,6 @@
 """Time grading a class: N submissions of one assignment, graded with 1 worker and with 2 (make bench-grading).
 
-    python -m autograde.bench_grading [ASSIGNMENT] [--count 40] [--workers 1 2]
+    python -m bench.grading [ASSIGNMENT] [--count 40] [--workers 1 2]
 
 In a temporary course: generate_assignment, then N submissions cycling through the solution, the released
 notebook and the solution with one function left unsolved; each worker count grades a fresh copy of the
