@@ -8,9 +8,10 @@ hidden (random) checks. The forward functions' catalogues are tested in test_che
 
 import pytest
 import torch
-from test_checks_diagnoses import diagnosed, mm
 
 from gatelab.checks import core, gru, lstm, rnn
+from tests.test_checks_diagnoses import diagnosed, mm
+from tests.test_checks_gru import gru_cell_forward  # the course's GRU step, cache included
 
 
 def sig_d(s):
@@ -65,15 +66,6 @@ def test_dhT_dh0_written_differently_passes():
 
 
 # ---------------------------------------------------------------- gru_cell_backward, gru_backward
-
-
-def gru_cell_forward(x_t, h_prev, params):
-    """Lesson 02's GRU step; cache = (x_t, h_prev, z, r, h_tilde, params)."""
-    hx = torch.cat([h_prev, x_t], dim=1)
-    z = torch.sigmoid(hx @ params["W_z"].T + params["b_z"])
-    r = torch.sigmoid(hx @ params["W_r"].T + params["b_r"])
-    h_tilde = torch.tanh(torch.cat([r * h_prev, x_t], dim=1) @ params["W_h"].T + params["b_h"])
-    return z * h_tilde + (1 - z) * h_prev, (x_t, h_prev, z, r, h_tilde, params)
 
 
 def gru_cell_backward(dh_next, cache, mistake=None):

@@ -8,7 +8,6 @@ generate_feedback` makes. tests/test_feedback.py checks every lesson's page with
 Without Chromium or bubblewrap these tests skip, except under CI (CI=true), where they must run.
 """
 
-import os
 import re
 import shutil
 
@@ -16,17 +15,13 @@ import pytest
 
 from autograde.feedback import formulas
 from autograde.grade import grade
-from autograde.sandbox import sandbox_available
 from gatelab.widgets.front import LIVE_CAPTION
 from tests.browser import move_range, require_chromium
-from tests.course import ROOT, make_course, nbgrader, read, submission, submit
+from tests.course import ROOT, make_course, nbgrader, needs_sandbox, read, submission, submit
 
 pytestmark = [pytest.mark.slow]
 require_chromium()
-if not sandbox_available():
-    if os.environ.get("CI"):
-        raise RuntimeError("bwrap or prlimit is missing: CI must install Debian's bubblewrap (see .ci/run)")
-    pytest.skip("grading needs Debian's bubblewrap (apt-get install bubblewrap)", allow_module_level=True)
+needs_sandbox()
 
 LESSONS = ["01-why-gates", "02-gru-forward", "04-lstm-forward", "05-lstm-backward"]
 FIGURE = re.compile(r"!\[[^\n]*?\]\(\.\./\.\./assets/")

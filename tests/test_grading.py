@@ -26,12 +26,13 @@ import nbformat
 import pytest
 
 from autograde.grade import grade
-from autograde.sandbox import sandbox_available
 from tests.course import (
+    GRADING_LIMITS,
     files_under,
     make_course,
     nbgrader,
     nbgrader_meta,
+    needs_sandbox,
     read,
     region_lines,
     submission,
@@ -40,14 +41,11 @@ from tests.course import (
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading")]
 
-if not sandbox_available():
-    if os.environ.get("CI"):
-        raise RuntimeError("bwrap or prlimit is missing: CI must install Debian's bubblewrap (see .ci/run)")
-    pytest.skip("grading tests need Debian's bubblewrap (apt-get install bubblewrap)", allow_module_level=True)
+needs_sandbox()
 
 A = "01-why-gates"
 NB = f"{A}.ipynb"
-LIMITS = {"cell_timeout": 20, "notebook_timeout": 180, "memory_limit": 3 * 2**30, "cpu_limit": 200, "sandbox": True}
+LIMITS = GRADING_LIMITS
 
 ZEROS_RNN = """def rnn_cell_forward(x_t, h_prev, params):
     h_next = torch.zeros_like(h_prev)  # the right shape, the wrong values

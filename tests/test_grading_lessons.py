@@ -5,20 +5,24 @@ undo in honest code, lesson by lesson (new lessons are covered by being added to
 Without bubblewrap these tests skip, except under CI (CI=true), where they must run.
 """
 
-import os
-
 import pytest
 
 from autograde.grade import grade
-from autograde.sandbox import sandbox_available
-from tests.course import ASSIGNMENTS, graded_cells, make_course, nbgrader, points, read, submission, submit
+from tests.course import (
+    ASSIGNMENTS,
+    graded_cells,
+    make_course,
+    nbgrader,
+    needs_sandbox,
+    points,
+    read,
+    submission,
+    submit,
+)
 
 pytestmark = pytest.mark.slow
 
-if not sandbox_available():
-    if os.environ.get("CI"):
-        raise RuntimeError("bwrap or prlimit is missing: CI must install Debian's bubblewrap (see .ci/run)")
-    pytest.skip("grading tests need Debian's bubblewrap (apt-get install bubblewrap)", allow_module_level=True)
+needs_sandbox()
 
 
 @pytest.mark.parametrize("assignment", [a for a in ASSIGNMENTS if a != "01-why-gates"])  # 01: test_grading.py

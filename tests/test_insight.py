@@ -29,21 +29,27 @@ from sqlalchemy import create_engine, select
 
 from autograde import insight
 from autograde.grade import grade
-from autograde.sandbox import sandbox_available
 from gatelab.checks import CheckFailed, rnn
-from tests.course import ROOT, make_course, nbgrader, nbgrader_meta, read, submission, submit
+from tests.course import (
+    GRADING_LIMITS,
+    ROOT,
+    make_course,
+    nbgrader,
+    nbgrader_meta,
+    needs_sandbox,
+    read,
+    submission,
+    submit,
+)
 from tests.test_postgres_gradebook import postgres_url  # noqa: F401 (a fixture: a fresh PostgreSQL database)
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("grading")]
 
-if not sandbox_available():
-    if os.environ.get("CI"):
-        raise RuntimeError("bwrap or prlimit is missing: CI must install Debian's bubblewrap (see .ci/run)")
-    pytest.skip("the class report's tests grade in bubblewrap (apt-get install bubblewrap)", allow_module_level=True)
+needs_sandbox()
 
 A = "01-why-gates"
 NB = f"{A}.ipynb"
-LIMITS = {"cell_timeout": 20, "notebook_timeout": 180, "memory_limit": 3 * 2**30, "cpu_limit": 200, "sandbox": True}
+LIMITS = GRADING_LIMITS
 SHAPES, MATCHES = "rnn_cell_forward_shapes", "rnn_cell_forward_matches_torch"
 JACOBIAN, ONE_STEP = "dhT_dh0_matches_autograd", "dhT_dh0_one_step"
 CELLS = (SHAPES, MATCHES, JACOBIAN, ONE_STEP)
