@@ -30,10 +30,9 @@ from pathlib import Path
 
 import nbformat
 from nbgrader.api import Gradebook, MissingEntry
-from nbgrader.coursedir import CourseDirectory
 from sqlalchemy.exc import SAWarning
-from traitlets.config.loader import PyFileConfigLoader
 
+from autograde.collect import load_course
 from gatelab.checks import diagnoses
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,13 +40,6 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 UNRECOGNISED = "no known mistake recognised"
 
 # -- 1. read ---------------------------------------------------------------------------------------------
-
-
-def load_course(course):
-    """The CourseDirectory that course/nbgrader_config.py describes (its db_url may come from GATES_GRADEBOOK_URL)."""
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    config.CourseDirectory.root = str(Path(course).resolve())
-    return CourseDirectory(config=config)
 
 
 def read_gradebook(db_url, course_id, assignment):
