@@ -4,6 +4,7 @@ from the widget's start solve the puzzle?"""
 
 import math
 import random
+from typing import NamedTuple
 
 import pytest
 import torch
@@ -14,13 +15,48 @@ SLIDERS = list(dynamics.LSTM_PUZZLE_SETTINGS)
 START = dynamics.start_values(dynamics.LSTM_PUZZLE_SETTINGS)
 SOLUTION = START | {"f_verb": 0.0, "b_f": 4.0, "i_noun": 8.0, "b_i": -4.0, "c_number": 3.0, "b_o": 2.0}
 SOLVED_WITHIN = 80  # steps from the widget's start (68 when measured)
+LATCH_START = dynamics.start_values(dynamics.GRU_SENTENCE_SETTINGS)
+LATCH_SOLUTION = LATCH_START | {"z_noun": 8.0, "z_verb": 0.0, "b_z": -4.0, "h_number": 3.0}  # gru_sentence's
+LATCH_SOLVED_WITHIN = 30  # steps from lesson 02's explorer's start (20 when measured)
 
 
-def autograd_puzzle(settings):
+def lstm_cell(pre, h, c):
+    """One step of the one-unit LSTM in torch ops: pre(g, h) is gate g's pre-activation given h_{t−1}."""
+    a = {g: pre(g, h) for g in dynamics.LSTM_GATES}
+    c = torch.sigmoid(a["f"]) * c + torch.sigmoid(a["i"]) * torch.tanh(a["c"])
+    return a, torch.sigmoid(a["o"]) * torch.tanh(c), c
+
+
+def gru_cell(pre, h, c):
+    """One step of the one-unit GRU in torch ops: the candidate's weight on h acts on r·h_{t−1}."""
+    a = {"z": pre("z", h), "r": pre("r", h)}
+    a["h"] = pre("h", torch.sigmoid(a["r"]) * h)
+    z = torch.sigmoid(a["z"])
+    return a, z * torch.tanh(a["h"]) + (1 - z) * h, c
+
+
+class Puzzle(NamedTuple):
+    sliders: dict
+    gates: tuple
+    cell: object
+    gradients: object
+    training: object
+
+
+PUZZLES = {
+    "lstm": Puzzle(dynamics.LSTM_PUZZLE_SETTINGS, dynamics.LSTM_GATES, lstm_cell, dynamics.lstm_puzzle_gradients,
+                   dynamics.lstm_puzzle_training),
+    "gru": Puzzle(dynamics.GRU_SENTENCE_SETTINGS, dynamics.GRU_GATES, gru_cell, dynamics.gru_latch_gradients,
+                  dynamics.gru_latch_training),
+}  # fmt: skip
+every_puzzle = pytest.mark.parametrize("puzzle", PUZZLES.values(), ids=list(PUZZLES))
+
+
+def autograd_puzzle(settings, puzzle=PUZZLES["lstm"]):
     """(L, {slider: ∂L/∂slider}, {gate: [∂L/∂a_g[t] summed over the two sentences]}) by torch.autograd in float64:
-    the one-unit LSTM written with torch ops, each gate's pre-activation kept to read its gradient."""
-    s = {name: torch.tensor(float(value), dtype=torch.float64, requires_grad=True) for name, value in settings.items()}
-    weight = lambda name: s.get(name, torch.zeros((), dtype=torch.float64))  # noqa: E731 (missing settings are 0)
+    the puzzle's one-unit cell written with torch ops, each gate's pre-activation kept to read its gradient."""
+    every = dict.fromkeys(dynamics.setting_names(puzzle.gates), 0.0) | settings  # missing settings are 0
+    s = {name: torch.tensor(float(value), dtype=torch.float64, requires_grad=True) for name, value in every.items()}
     loss, pre = 0.0, []
     for name in dynamics.PUZZLE_PAIR:
         tokens = data.SENTENCES[name]
@@ -29,13 +65,14 @@ def autograd_puzzle(settings):
         h = c = torch.zeros((), dtype=torch.float64)
         a_sentence = []
         for t in range(len(tokens)):
-            a = {}
-            for g in dynamics.LSTM_GATES:
-                drive = sum(weight(f"{g}_{k}") * x[t, j] for j, k in enumerate(data.FEATURES))
-                a[g] = drive + weight(f"{g}_h") * h + weight(f"b_{g}")
-                a[g].retain_grad()
-            c = torch.sigmoid(a["f"]) * c + torch.sigmoid(a["i"]) * torch.tanh(a["c"])
-            h = torch.sigmoid(a["o"]) * torch.tanh(c)
+
+            def gate(g, h_in, x_t=x[t]):
+                drive = sum(s[f"{g}_{k}"] * x_t[j] for j, k in enumerate(data.FEATURES))
+                a = drive + s[f"{g}_h"] * h_in + s[f"b_{g}"]
+                a.retain_grad()
+                return a
+
+            a, h, c = puzzle.cell(gate, h, c)
             a_sentence.append(a)
             if t == r:
                 loss = loss + torch.nn.functional.softplus(-number * dynamics.PUZZLE_KAPPA * h) / 2
@@ -43,13 +80,13 @@ def autograd_puzzle(settings):
     loss.backward()
     grads = {name: float(s[name].grad) for name in settings}
     push = {g: [sum(float(p[t][g].grad) if p[t][g].grad is not None else 0.0 for p in pre) for t in range(len(pre[0]))]
-            for g in dynamics.LSTM_GATES}  # fmt: skip
+            for g in puzzle.gates}  # fmt: skip
     return float(loss.detach()), grads, push
 
 
-def random_settings(seed):
+def random_settings(seed, sliders=dynamics.LSTM_PUZZLE_SETTINGS):
     rng = random.Random(seed)
-    return {name: rng.uniform(-4.0, 4.0) for name in SLIDERS}
+    return {name: rng.uniform(-4.0, 4.0) for name in sliders}
 
 
 def largest(a, b):
@@ -59,16 +96,30 @@ def largest(a, b):
     return max(abs(p - q) for pair in pairs for p, q in pair)
 
 
+@every_puzzle
 @pytest.mark.parametrize("seed", range(6))
-def test_the_gradient_is_autograds(seed):
-    """At the start, the solution and random settings: L, ∂L/∂(every slider) and ∂L/∂a_g[t] (every gate and
+def test_the_gradient_is_autograds(puzzle, seed):
+    """At the start, the hand solution and random settings: L, ∂L/∂(every slider) and ∂L/∂a_g[t] (every gate and
     token) equal torch.autograd's in float64?"""
-    for settings in (START, SOLUTION, random_settings(seed)):
-        loss, grads, push = dynamics.lstm_puzzle_gradients(settings)
-        ref_loss, ref_grads, ref_push = autograd_puzzle(settings)
+    start = dynamics.start_values(puzzle.sliders)
+    solution = SOLUTION if puzzle.sliders is dynamics.LSTM_PUZZLE_SETTINGS else LATCH_SOLUTION
+    for settings in (start, solution, random_settings(seed, puzzle.sliders)):
+        loss, grads, push = puzzle.gradients(settings)
+        ref_loss, ref_grads, ref_push = autograd_puzzle(settings, puzzle)
         assert loss == pytest.approx(ref_loss, abs=1e-13)
-        assert set(grads) == set(SLIDERS) and largest(grads, ref_grads) <= 1e-12
-        assert set(push) == set(dynamics.LSTM_GATES) and largest(push, ref_push) <= 1e-12
+        assert set(grads) == set(puzzle.sliders) and largest(grads, ref_grads) <= 1e-12
+        assert set(push) == set(puzzle.gates) and largest(push, ref_push) <= 1e-12
+
+
+def test_the_latch_gradient_through_the_reset_gate_is_autograds():
+    """With weights on the reset gate (not sliders; r_h, r_comma, b_r), the candidate's h_h·r·h_{t−1} sends the
+    gradient through r too: still autograd's, for the sliders and for a_r?"""
+    settings = LATCH_SOLUTION | {"z_h": 1.2, "h_h": -1.5, "r_h": 0.7, "r_comma": -2.0, "b_r": 0.4}
+    loss, grads, push = dynamics.gru_latch_gradients(settings)
+    ref_loss, ref_grads, ref_push = autograd_puzzle(settings, PUZZLES["gru"])
+    assert abs(loss - ref_loss) <= 1e-13 and largest(push, ref_push) <= 1e-12
+    assert largest(grads, {n: ref_grads[n] for n in grads}) <= 1e-12 and grads["z_h"] != 0.0
+    assert any(abs(p) > 1e-6 for p in push["r"])
 
 
 def test_the_gradient_through_h_prev_is_autograds():
@@ -86,25 +137,29 @@ def test_the_loss_is_low_at_the_hand_solution_and_ln_2_with_no_memory():
     assert dynamics.lstm_puzzle_gradients(dict.fromkeys(SLIDERS, 0.0))[0] == pytest.approx(math.log(2), abs=1e-15)
 
 
-def autograd_step(settings, lr=dynamics.PUZZLE_LR, clip=dynamics.PUZZLE_CLIP):
+def autograd_step(settings, puzzle=PUZZLES["lstm"], lr=dynamics.PUZZLE_LR, clip=dynamics.PUZZLE_CLIP):
     """One step of gradient descent driven by torch.autograd, clipped and clamped as the docstring says."""
-    loss, grads, _ = autograd_puzzle(settings)
-    g = torch.tensor([grads[name] for name in SLIDERS], dtype=torch.float64)
+    names = list(puzzle.sliders)
+    loss, grads, _ = autograd_puzzle(settings, puzzle)
+    g = torch.tensor([grads[name] for name in names], dtype=torch.float64)
     g = g * min(1.0, clip / float(g.norm()))
-    lo = torch.tensor([s.lo for s in dynamics.LSTM_PUZZLE_SETTINGS.values()], dtype=torch.float64)
-    hi = torch.tensor([s.hi for s in dynamics.LSTM_PUZZLE_SETTINGS.values()], dtype=torch.float64)
-    s = torch.tensor([settings[name] for name in SLIDERS], dtype=torch.float64)
-    return loss, dict(zip(SLIDERS, torch.clamp(s - lr * g, lo, hi).tolist(), strict=True))
+    lo = torch.tensor([s.lo for s in puzzle.sliders.values()], dtype=torch.float64)
+    hi = torch.tensor([s.hi for s in puzzle.sliders.values()], dtype=torch.float64)
+    s = torch.tensor([settings[name] for name in names], dtype=torch.float64)
+    return loss, dict(zip(names, torch.clamp(s - lr * g, lo, hi).tolist(), strict=True))
 
 
-@pytest.mark.parametrize("start", [START, random_settings(7)], ids=["the widget's start", "random"])
-def test_a_50_step_run_is_an_autograd_driven_run(start):
-    """Every step of lstm_puzzle_training: its settings and loss within 1e-9 of a run driven by torch.autograd."""
-    records = dynamics.lstm_puzzle_training(start, steps=50)
+@every_puzzle
+@pytest.mark.parametrize("random_start", [False, True], ids=["the widget's start", "random"])
+def test_a_50_step_run_is_an_autograd_driven_run(puzzle, random_start):
+    """Every step of lstm_puzzle_training (gru_latch_training): its settings and loss within 1e-9 of a run driven by
+    torch.autograd."""
+    start = random_settings(7, puzzle.sliders) if random_start else dynamics.start_values(puzzle.sliders)
+    records = puzzle.training(start, steps=50)
     assert [r["step"] for r in records] == list(range(51))
     settings = start
     for record in records:
-        loss, following = autograd_step(settings)
+        loss, following = autograd_step(settings, puzzle)
         assert largest(record["settings"], settings) <= 1e-9, record["step"]
         assert abs(record["loss"] - loss) <= 1e-9, record["step"]
         settings = following
@@ -169,3 +224,26 @@ def test_a_random_start_is_on_the_sliders_steps_and_training_solves_some_and_sta
     stalled = dynamics.puzzle_random_start(3)
     assert dynamics.sigmoid(stalled["b_f"]) < 0.1 and dynamics.steps_to_solve(stalled) is None
     assert dynamics.lstm_puzzle_training(stalled, steps=dynamics.PUZZLE_STEPS)[-1]["loss"] > 0.69
+
+
+def test_training_from_lesson_02s_start_solves_the_latch():
+    """From the GRU explorer's start values, is gru_latch_verdict's solved reached within LATCH_SOLVED_WITHIN steps,
+    and does the loss fall below the hand solution's?"""
+    assert not dynamics.gru_latch_verdict(LATCH_START)[0] and dynamics.gru_latch_verdict(LATCH_SOLUTION)[0]
+    k = dynamics.steps_to_solve(LATCH_START, puzzle="gru")
+    assert k is not None and k <= LATCH_SOLVED_WITHIN, k
+    records = dynamics.gru_latch_training(LATCH_START, steps=dynamics.PUZZLE_STEPS)
+    assert records[-1]["loss"] < dynamics.gru_latch_gradients(LATCH_SOLUTION)[0] < 0.1 < records[0]["loss"]
+    assert dynamics.gru_latch_verdict(records[-1]["settings"])[0]
+
+
+def test_a_latch_random_start_is_the_sliders_and_training_solves_some():
+    """puzzle_random_start on the GRU's sliders: in their order, −3 … 3; training solves seed 2's (in 10 steps); from
+    seed 1's it reaches a low loss with no latch (the loss reads one token: a memory flipping sign passes it)."""
+    start = dynamics.puzzle_random_start(2, dynamics.GRU_SENTENCE_SETTINGS)
+    assert list(start) == list(dynamics.GRU_SENTENCE_SETTINGS) and all(-3.0 <= v <= 3.0 for v in start.values())
+    assert dynamics.steps_to_solve(start, puzzle="gru") == 10
+    flipping = dynamics.puzzle_random_start(1, dynamics.GRU_SENTENCE_SETTINGS)
+    assert dynamics.steps_to_solve(flipping, puzzle="gru") is None
+    last = dynamics.gru_latch_training(flipping, steps=dynamics.PUZZLE_STEPS)[-1]
+    assert last["loss"] < 0.05 and last["settings"]["h_h"] < 0  # h's sign flips token to token: right where read

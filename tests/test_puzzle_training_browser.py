@@ -1,6 +1,6 @@
-"""Does "Let training solve it" on lesson 04's memory puzzle (widgets/descent.js, lstm_puzzle.js) train in Chromium as
-gatelab.dynamics.lstm_puzzle_training does, work from the keyboard alone, meet WCAG 2.1 AA, and leave the values it
-reached in the kernel?
+"""Does "Let training solve it" on lesson 04's memory puzzle (widgets/descent.js, lstm_puzzle.js) and lesson 02's latch
+(gru_sentence.js) train in Chromium as gatelab.dynamics.lstm_puzzle_training (gru_latch_training) does, work from the
+keyboard alone, meet WCAG 2.1 AA, and leave the values it reached in the kernel?
 
 The page keeps its run's records on the explorer's element (el.glDescent.history: step, settings, loss, push per
 step). Most tests use the explorer's text/html display, served from loopback with every other request aborted; the
@@ -9,6 +9,7 @@ last runs it in JupyterLab, in a one-cell notebook. Without Chromium these tests
 
 import json
 import random
+from dataclasses import dataclass
 
 import nbformat
 import pytest
@@ -32,8 +33,51 @@ require_chromium()
 
 TOLERANCE = 1e-9
 STEPS = 50
-START = dynamics.start_values(dynamics.LSTM_PUZZLE_SETTINGS)
-SELECTOR = ".gl-explorer.gl-lstm-memory-puzzle"
+
+
+def lstm_status(settings):
+    """What the memory puzzle's status says of settings, after the step and loss: the forget gate at 'which'."""
+    return f"f at 'which' = {dynamics.lstm_sentence_trace(settings, data.SENTENCES['cat'])['f'][3]:.2f}"
+
+
+def gru_status(settings):
+    """What the latch's status says of settings, after the step and loss: h just before the verb, per sentence."""
+    h = []
+    for name in dynamics.PUZZLE_PAIR:
+        tokens = data.SENTENCES[name]
+        at = dynamics.gru_sentence_trace(settings, tokens)["h"][dynamics.puzzle_readout(tokens)[0]]
+        h.append(f"{at:+.2f} ({name})")
+    return f"h before the verb = {', '.join(h)}"
+
+
+@dataclass
+class Trainer:
+    """An explorer that trains its sliders, as these tests drive it."""
+
+    build: object  # its gl.widgets function
+    selector: str
+    sliders: dict  # gatelab.dynamics' settings of its sliders
+    training: object  # gatelab.dynamics' run: (settings, steps) -> records
+    verdict: object  # gatelab.dynamics' verdict: settings -> (solved, message)
+    status: object  # settings -> what its status says after "step k: loss L; "
+    slider: str  # the slider the keyboard test moves
+
+    def __str__(self):
+        return self.build.__name__
+
+    @property
+    def start(self):
+        return dynamics.start_values(self.sliders)
+
+
+TRAINERS = [
+    Trainer(widgets.lstm_memory_puzzle, ".gl-explorer.gl-lstm-memory-puzzle", dynamics.LSTM_PUZZLE_SETTINGS,
+            dynamics.lstm_puzzle_training, dynamics.lstm_memory_verdict, lstm_status, "b_f"),
+    Trainer(widgets.gru_sentence, ".gl-explorer.gl-gru-sentence", dynamics.GRU_SENTENCE_SETTINGS,
+            dynamics.gru_latch_training, dynamics.gru_latch_verdict, gru_status, "b_z"),
+]  # fmt: skip
+every_trainer = pytest.mark.parametrize("trainer", TRAINERS, ids=str)
+
 HISTORY = "(el) => el.glDescent.history"
 RUNNING = "(el) => el.glDescent.running"
 FOCUSED = "() => [document.activeElement.textContent, getComputedStyle(document.activeElement).outlineStyle]"
@@ -52,19 +96,19 @@ def largest_difference(page_records, reference):
 
 
 @pytest.fixture
-def site(offline, tmp_path):
-    """(page, console errors, aborted requests, show): show(**start) opens the puzzle's text/html display, built with
+def site(offline, tmp_path, trainer):
+    """(page, console errors, aborted requests, show): show(**start) opens the trainer's text/html display, built with
     those start values, from a loopback server, and returns its explorer's locator."""
     page, errors, aborted = offline
     with static_server(tmp_path) as url:
 
         def show(**start):
-            bundle, _ = widgets.lstm_memory_puzzle(**start)._repr_mimebundle_()
+            bundle, _ = trainer.build(**start)._repr_mimebundle_()
             head = '<!doctype html><html lang="en"><meta charset="utf-8"><title>Puzzle</title>'
             html = f"{head}<body>{bundle['text/html']}"
             (tmp_path / "puzzle.html").write_text(html, encoding="utf-8")
             page.goto(f"{url}/puzzle.html")
-            explorer = page.locator(SELECTOR)
+            explorer = page.locator(trainer.selector)
             expect(explorer.get_by_role("button", name="Let training solve it")).to_be_visible()
             return explorer
 
@@ -80,63 +124,68 @@ def train_until(page, explorer, steps):
     return explorer.evaluate(HISTORY)
 
 
-def test_50_training_steps_in_the_page_are_the_python_reference(site):
-    """From the sliders' start: every step's settings, loss and per-token push within 1e-9 of lstm_puzzle_training,
-    and the figure shows the settings training reached."""
+@every_trainer
+def test_50_training_steps_in_the_page_are_the_python_reference(site, trainer):
+    """From the sliders' start: every step's settings, loss and per-token push within 1e-9 of lstm_puzzle_training
+    (gru_latch_training), and the figure shows the settings training reached."""
     page, errors, aborted, show = site
     explorer = show()
     records = train_until(page, explorer, STEPS)
-    worst = largest_difference(records[: STEPS + 1], dynamics.lstm_puzzle_training(START, STEPS))
-    print(f"{STEPS} training steps in the page: largest |page − gatelab.dynamics| {worst:.3g}")
+    worst = largest_difference(records[: STEPS + 1], trainer.training(trainer.start, STEPS))
+    print(f"{trainer}: {STEPS} training steps in the page: largest |page − gatelab.dynamics| {worst:.3g}")
     assert worst <= TOLERANCE
     settings, numbers = computed(explorer)
     assert settings == records[-1]["settings"]  # the sliders hold the last step, and the figure drew it
-    assert numbers["verdict"] == dynamics.lstm_puzzle_numbers(**settings)["verdict"]
+    solved, message = trainer.verdict(settings)
+    assert numbers["verdict"] == {"solved": solved, "message": message}
     assert errors == [] and aborted == []
 
 
-def test_steps_from_a_random_start_are_the_python_reference(site):
-    """From random settings, 20 presses of Step: the same run as lstm_puzzle_training's."""
+@every_trainer
+def test_steps_from_a_random_start_are_the_python_reference(site, trainer):
+    """From random settings, 20 presses of Step: the same run as lstm_puzzle_training's (gru_latch_training's)."""
     page, errors, _, show = site
     rng = random.Random(3)
-    start = {name: round(rng.uniform(-4, 4), 1) for name in START}
+    start = {name: round(rng.uniform(-4, 4), 1) for name in trainer.sliders}
     explorer = show(**start)
     step = explorer.get_by_role("button", name="Step")
     for k in range(1, 21):
         step.click()
         page.wait_for_function("([el, n]) => el.glDescent.history.length === n", arg=[explorer.element_handle(), k + 1])
-    worst = largest_difference(explorer.evaluate(HISTORY), dynamics.lstm_puzzle_training(start, 20))
-    print(f"20 steps from a random start: largest |page − gatelab.dynamics| {worst:.3g}")
+    worst = largest_difference(explorer.evaluate(HISTORY), trainer.training(start, 20))
+    print(f"{trainer}: 20 steps from a random start: largest |page − gatelab.dynamics| {worst:.3g}")
     assert worst <= TOLERANCE and errors == []
 
 
-def test_a_random_start_is_the_python_reference(site):
+@every_trainer
+def test_a_random_start_is_the_python_reference(site, trainer):
     """Random start (seed 1, then 2): the sliders take dynamics.puzzle_random_start's values, and 10 steps from
-    there are lstm_puzzle_training's."""
+    there are lstm_puzzle_training's (gru_latch_training's)."""
     page, errors, _, show = site
     explorer = show()
     random_start = explorer.get_by_role("button", name="Random start")
     random_start.click()
-    assert computed(explorer)[0] == dynamics.puzzle_random_start(1)
+    assert computed(explorer)[0] == dynamics.puzzle_random_start(1, trainer.sliders)
     random_start.click()
-    start = dynamics.puzzle_random_start(2)
+    start = dynamics.puzzle_random_start(2, trainer.sliders)
     assert computed(explorer)[0] == start
     expect(explorer.locator(".gl-descent-status")).to_contain_text("seed 2")
     for k in range(1, 11):
         explorer.get_by_role("button", name="Step").click()
         page.wait_for_function("([el, n]) => el.glDescent.history.length === n", arg=[explorer.element_handle(), k + 1])
-    assert largest_difference(explorer.evaluate(HISTORY), dynamics.lstm_puzzle_training(start, 10)) <= TOLERANCE
+    assert largest_difference(explorer.evaluate(HISTORY), trainer.training(start, 10)) <= TOLERANCE
     assert errors == []
 
 
-def test_the_training_buttons_work_from_the_keyboard_alone(site):
+@every_trainer
+def test_the_training_buttons_work_from_the_keyboard_alone(site, trainer):
     """Tab reaches Let training solve it, Step, Reset and Random start after the sliders, each with a visible focus
     ring; Enter and Space press them; T starts and pauses training anywhere in the explorer; a slider moved pauses
     it."""
     page, errors, _, show = site
     explorer = show()
     status = explorer.locator(".gl-descent-status")
-    for _ in range(len(START) + 1):
+    for _ in range(len(trainer.sliders) + 1):
         page.keyboard.press("Tab")
     assert page.evaluate(FOCUSED) == ["Let training solve it", "solid"]
     page.keyboard.press("Enter")
@@ -152,21 +201,21 @@ def test_the_training_buttons_work_from_the_keyboard_alone(site):
     assert page.evaluate(FOCUSED) == ["Step", "solid"]
     page.keyboard.press(" ")
     expect(status).to_contain_text(f"step {steps}: loss ")
-    assert len(explorer.evaluate(HISTORY)) == steps + 1 and computed(explorer)[0] != START
+    assert len(explorer.evaluate(HISTORY)) == steps + 1 and computed(explorer)[0] != trainer.start
 
     page.keyboard.press("Tab")
     assert page.evaluate(FOCUSED) == ["Reset", "solid"]
     page.keyboard.press("Enter")
     expect(status).to_have_text("Reset: the settings from before training.")
-    assert computed(explorer)[0] == START and explorer.evaluate(HISTORY) == []
+    assert computed(explorer)[0] == trainer.start and explorer.evaluate(HISTORY) == []
 
     page.keyboard.press("Tab")
     assert page.evaluate(FOCUSED) == ["Random start", "solid"]
     page.keyboard.press("Enter")
     expect(status).to_contain_text("Random start, seed 1")
-    assert computed(explorer)[0] == dynamics.puzzle_random_start(1)
+    assert computed(explorer)[0] == dynamics.puzzle_random_start(1, trainer.sliders)
 
-    slider = explorer.get_by_role("slider", name="b_f", exact=True)
+    slider = explorer.get_by_role("slider", name=trainer.slider, exact=True)
     slider.focus()
     page.keyboard.press("t")  # the shortcut, from a slider
     page.wait_for_function("(el) => el.glDescent.history.length > 3", arg=explorer.element_handle())
@@ -180,9 +229,11 @@ def test_the_training_buttons_work_from_the_keyboard_alone(site):
     assert errors == []
 
 
-def test_the_training_status_is_throttled_and_says_where_training_is(site):
+@every_trainer
+def test_the_training_status_is_throttled_and_says_where_training_is(site, trainer):
     """While training runs, the status (a polite live region) changes about once per 1.5 s, not every step; paused,
-    it says the step, the loss, the forget gate at 'which' and whether the puzzle is solved."""
+    it says the step, the loss, where the cell is (the forget gate at 'which'; the GRU's h before the verb) and
+    whether the puzzle is solved."""
     page, errors, _, show = site
     explorer = show()
     status = explorer.locator(".gl-descent-status")
@@ -196,16 +247,16 @@ def test_the_training_status_is_throttled_and_says_where_training_is(site):
     changes = explorer.evaluate("(el) => el.glChanges")
     assert 1 <= changes <= len(records) / 20, changes
     last = records[-1]
-    f = dynamics.lstm_sentence_trace(last["settings"], data.SENTENCES["cat"])["f"][3]
-    solved = dynamics.lstm_memory_verdict(last["settings"])[0]
-    expected = (f"step {last['step']}: loss {last['loss']:.3f}; f at 'which' = {f:.2f}; "
+    solved = trainer.verdict(last["settings"])[0]
+    expected = (f"step {last['step']}: loss {last['loss']:.3f}; {trainer.status(last['settings'])}; "
                 f"{'solved' if solved else 'not solved yet'}; paused")  # fmt: skip
     expect(status).to_have_text(expected)
     assert solved and errors == []
 
 
-def test_the_explorer_with_its_training_meets_wcag_2_1_aa(site):
-    """axe-core on the puzzle's display after some training (buttons, status, loss curve, bars): no violation."""
+@every_trainer
+def test_the_explorer_with_its_training_meets_wcag_2_1_aa(site, trainer):
+    """axe-core on the explorer's display after some training (buttons, status, loss curve, bars): no violation."""
     page, errors, aborted, show = site
     explorer = show()
     train_until(page, explorer, 20)
@@ -213,25 +264,27 @@ def test_the_explorer_with_its_training_meets_wcag_2_1_aa(site):
     assert errors == [] and aborted == []
 
 
-NOTEBOOK = "import gatelab as gl\n\npuzzle = gl.widgets.lstm_memory_puzzle()\npuzzle"
+NOTEBOOK = "import gatelab as gl\n\npuzzle = gl.widgets.{}()\npuzzle"
 
 
-def test_the_kernel_reads_the_values_training_reached(browser, tmp_path_factory):
-    """In JupyterLab, a notebook showing the puzzle: train from the keyboard (T), pause, one more step (Enter on
+@every_trainer
+def test_the_kernel_reads_the_values_training_reached(browser, tmp_path_factory, trainer):
+    """In JupyterLab, a notebook showing the explorer: train from the keyboard (T), pause, one more step (Enter on
     Step); the run went on from its start (no echo from the kernel took the sliders back), and puzzle.values() in
     the kernel is the page's last step, exactly."""
     folder = tmp_path_factory.mktemp("notebook")
     kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb = nbformat.v4.new_notebook(metadata={"kernelspec": kernel}, cells=[nbformat.v4.new_code_cell(NOTEBOOK)])
+    cells = [nbformat.v4.new_code_cell(NOTEBOOK.format(trainer))]
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": kernel}, cells=cells)
     nbformat.write(nb, folder / "puzzle.ipynb")
     with lab_server(folder, tmp_path_factory.mktemp("jupyter-config")) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
-            open_notebook(page, url, "puzzle.ipynb", workspace="training")
+            open_notebook(page, url, "puzzle.ipynb", workspace=f"training-{trainer}")
             run_all(page)
-            explorer = page.locator(SELECTOR)
+            explorer = page.locator(trainer.selector)
             expect(explorer).to_be_visible(timeout=30_000)
-            explorer.get_by_role("slider", name="b_f", exact=True).focus()
+            explorer.get_by_role("slider", name=trainer.slider, exact=True).focus()
             page.keyboard.press("t")
             page.wait_for_function("(el) => el.glDescent.history.length > 40", arg=explorer.element_handle())
             page.keyboard.press("t")
@@ -244,9 +297,9 @@ def test_the_kernel_reads_the_values_training_reached(browser, tmp_path_factory)
                                                                                            steps + 1])  # fmt: skip
             expect(step).to_be_focused()
             records = explorer.evaluate(HISTORY)
-            assert records[0]["settings"] == START, "the run restarted: the kernel's echo took the sliders back"
+            assert records[0]["settings"] == trainer.start, "the run restarted: the kernel's echo took the sliders back"
             reached = records[-1]["settings"]
-            assert reached != START
+            assert reached != trainer.start
             # Pausing sent the values (a comm message) before this code: the kernel handles the two in order.
             kernel = json.loads(run_in_kernel(page, "import json; print(json.dumps(puzzle.values()))"))
             assert kernel == reached, f"the kernel holds {kernel}, the page {reached}"

@@ -472,10 +472,11 @@ def highway_numbers(b_f, T, w):
     }
 
 
-# --- Training the memory puzzle (lesson 04): gradient descent on its sliders -------------------------------
-# "Let training solve it": plain gradient descent on the puzzle's nine sliders, with one number as the loss, the
-# verb's (was or were) read from h. The page trains in the browser (widgets/descent.js, lstm_puzzle.js), where
-# there is no autograd, so the gradient is written out here by hand, step for step as the page computes it;
+# --- Training the sentence puzzles (lesson 04's memory puzzle, lesson 02's latch): gradient descent on the sliders -
+# "Let training solve it": plain gradient descent on a puzzle's sliders (the LSTM's nine, the GRU's six), with one
+# number as the loss, the verb's (was or were) read from h. The page trains in the browser (widgets/descent.js,
+# sentence.js, lstm_puzzle.js, gru_sentence.js), where there is no autograd, so each cell's BPTT is written out here
+# by hand, step for step as the page computes it, and the loss, the run and the step are shared by both cells;
 # tests/test_puzzle_training.py checks it against torch.autograd and the browser tests check the page against it.
 
 PUZZLE_KAPPA = 5.0  # the readout's scale: at the hand solution (|h| ≈ 0.63 before the verb) the loss is ≈ 0.042
@@ -498,13 +499,6 @@ def puzzle_readout(tokens):
     """
     _, v, number = data.subject_and_verb(tokens)
     return v - 1, number
-
-
-def _puzzle_sentence(settings, tokens):
-    """What the loss and its gradient need of one sentence: the one-unit LSTM's trace (lists of floats f, i,
-    c_tilde, o, c, h), the feature rows x (T × n_x) and h_prev at each token (h_0 = 0)."""
-    trace = {k: v.tolist() for k, v in lstm_sentence_trace(settings, tokens).items()}
-    return trace, data.token_features(tokens).tolist(), [0.0, *trace["h"][:-1]]
 
 
 def lstm_sentence_backward(settings, trace, r, dh_r):
@@ -534,14 +528,42 @@ def lstm_sentence_backward(settings, trace, r, dh_r):
     return da
 
 
-def _setting_gradient(name, da, x, h_prev):
+def _setting_gradient(name, da, x, recurrent):
     """∂L/∂(setting name) from the gates' ∂L/∂a_g[t]: Σ_t ∂L/∂a_g[t] times what the setting multiplies at t
-    (1 for b_g, h_{t−1} for g_h, feature k of x_t for g_k)."""
+    (1 for b_g, recurrent[g][t] for g_h: h_{t−1}, or r_t·h_{t−1} for the GRU's candidate; feature k of x_t for
+    g_k)."""
     if name.startswith("b_"):
         return sum(da[name[2:]])
     g, what = name.split("_", 1)
-    factors = h_prev if what == "h" else [row[data.FEATURES.index(what)] for row in x]
+    factors = recurrent[g] if what == "h" else [row[data.FEATURES.index(what)] for row in x]
     return sum(d * factor for d, factor in zip(da[g], factors, strict=True))
+
+
+def _puzzle_gradients(settings, sliders, trace, backward, recurrent):
+    """(L, grads, push) of a sentence puzzle's loss at settings (missing ones are 0), for a one-unit cell.
+
+    L = mean over the sentences of PUZZLE_PAIR of softplus(−number·κ·h_r), κ = PUZZLE_KAPPA, h_r the cell's h just
+    before the verb (puzzle_readout): small when h there has the subject's number's sign. grads: ∂L/∂s for every
+    slider s of sliders. push: per gate g, ∂L/∂a_g[t] for each token t, summed over the two sentences (their tokens
+    align): how L moves if the gate's pre-activation at that word rises. The cell: trace(settings, tokens) its
+    forward (dict of (T,) tensors, h among them), backward(settings, trace, r, dh_r) its BPTT (da per gate, trace as
+    lists of floats), recurrent(trace, h_prev) what each gate's weight on h multiplies at each token.
+    """
+    settings = dict.fromkeys(sliders, 0.0) | settings
+    loss, grads, push = 0.0, dict.fromkeys(sliders, 0.0), None
+    for name in PUZZLE_PAIR:
+        tokens = data.SENTENCES[name]
+        values = {k: v.tolist() for k, v in trace(settings, tokens).items()}
+        x, h_prev = data.token_features(tokens).tolist(), [0.0, *values["h"][:-1]]
+        r, number = puzzle_readout(tokens)
+        z = -number * PUZZLE_KAPPA * values["h"][r]
+        loss += softplus(z) / len(PUZZLE_PAIR)
+        da = backward(settings, values, r, -number * PUZZLE_KAPPA * sigmoid(z) / len(PUZZLE_PAIR))
+        factors = recurrent(values, h_prev)
+        for s in grads:
+            grads[s] += _setting_gradient(s, da, x, factors)
+        push = da if push is None else {g: [p + d for p, d in zip(push[g], da[g], strict=True)] for g in da}
+    return loss, grads, push
 
 
 def lstm_puzzle_gradients(settings):
@@ -553,54 +575,92 @@ def lstm_puzzle_gradients(settings):
     of LSTM_GATES, ∂L/∂a_g[t] for each token t, summed over the two sentences (their tokens align): how L moves
     if the gate's pre-activation at that word rises, so −push is the way training pushes W_g and b_g there.
     """
-    settings = dict.fromkeys(LSTM_PUZZLE_SETTINGS, 0.0) | settings
-    loss, grads, push = 0.0, dict.fromkeys(LSTM_PUZZLE_SETTINGS, 0.0), None
-    for name in PUZZLE_PAIR:
-        tokens = data.SENTENCES[name]
-        trace, x, h_prev = _puzzle_sentence(settings, tokens)
-        r, number = puzzle_readout(tokens)
-        z = -number * PUZZLE_KAPPA * trace["h"][r]
-        loss += softplus(z) / len(PUZZLE_PAIR)
-        da = lstm_sentence_backward(settings, trace, r, -number * PUZZLE_KAPPA * sigmoid(z) / len(PUZZLE_PAIR))
-        for s in grads:
-            grads[s] += _setting_gradient(s, da, x, h_prev)
-        push = da if push is None else {g: [p + d for p, d in zip(push[g], da[g], strict=True)] for g in da}
-    return loss, grads, push
+    recurrent = lambda trace, h_prev: dict.fromkeys(LSTM_GATES, h_prev)  # noqa: E731 (every gate's g_h: h_{t−1})
+    return _puzzle_gradients(settings, LSTM_PUZZLE_SETTINGS, lstm_sentence_trace, lstm_sentence_backward, recurrent)
+
+
+def gru_sentence_backward(settings, trace, r, dh_r):
+    """BPTT through the one-unit GRU from a gradient dh_r = ∂L/∂h_r reaching h at token r alone.
+
+    trace: gru_sentence_trace's, as lists of floats. Returns da: per gate g of GRU_GATES, ∂L/∂a_g[t] for every token
+    t (0 after r), a_z = z_h·h_{t−1} + z·x_t + b_z (a_r likewise), a_h = h_h·(r_t·h_{t−1}) + h·x_t + b_h. Going back
+    from r, with dh reaching h_t: h_t = z·h_tilde + (1 − z)·h_{t−1} gives ∂L/∂a_z = dh·(h_tilde − h_{t−1})·z(1 − z),
+    ∂L/∂a_h = dh·z·(1 − h_tilde²), ∂L/∂a_r = ∂L/∂a_h·h_h·h_{t−1}·r(1 − r); then
+    dh_{t−1} = dh·(1 − z) + z_h·∂L/∂a_z + r_h·∂L/∂a_r + h_h·r·∂L/∂a_h.
+    """
+    T, w_h = len(trace["h"]), {g: settings.get(f"{g}_h", 0.0) for g in GRU_GATES}
+    da = {g: [0.0] * T for g in GRU_GATES}
+    dh = dh_r
+    for t in range(r, -1, -1):
+        z, r_t, h_tilde = trace["z"][t], trace["r"][t], trace["h_tilde"][t]
+        h_before = trace["h"][t - 1] if t > 0 else 0.0
+        da["z"][t] = dh * (h_tilde - h_before) * z * (1 - z)
+        da["h"][t] = dh * z * (1 - h_tilde * h_tilde)
+        da["r"][t] = da["h"][t] * w_h["h"] * h_before * r_t * (1 - r_t)
+        dh = dh * (1 - z) + w_h["z"] * da["z"][t] + w_h["r"] * da["r"][t] + w_h["h"] * r_t * da["h"][t]
+    return da
+
+
+def gru_latch_gradients(settings):
+    """(L, grads, push) at lesson 02's latch's settings (as GRU_SENTENCE_SETTINGS; missing ones are 0): the memory
+    puzzle's loss (lstm_puzzle_gradients: softplus(−number·κ·h_r) just before the verb, mean over the two sentences)
+    read from the one-unit GRU's h; grads by gru_sentence_backward; push per gate of GRU_GATES (z, r, and h: the
+    candidate's pre-activation), ∂L/∂a_g[t] per token summed over the sentences."""
+    recurrent = lambda trace, h_prev: {  # noqa: E731 (the candidate's h_h multiplies r·h_{t−1})
+        "z": h_prev, "r": h_prev, "h": [r * h for r, h in zip(trace["r"], h_prev, strict=True)],
+    }  # fmt: skip
+    return _puzzle_gradients(settings, GRU_SENTENCE_SETTINGS, gru_sentence_trace, gru_sentence_backward, recurrent)
+
+
+def descent_step(sliders, settings, grads, lr=PUZZLE_LR, clip=PUZZLE_CLIP):
+    """The settings after one step of plain gradient descent: s − lr·g for each slider s of sliders (name ->
+    Setting), g = grads[s] scaled down to length clip if the gradient (over every slider) is longer (clip None: no
+    clipping); each value then clamped to its slider's range (lo … hi), as the slider would."""
+    norm = math.sqrt(sum(g * g for g in grads.values()))
+    scale = clip / norm if clip is not None and norm > clip else 1.0
+    return {name: min(max(settings[name] - lr * scale * grads[name], s.lo), s.hi) for name, s in sliders.items()}
 
 
 def lstm_puzzle_step(settings, grads, lr=PUZZLE_LR, clip=PUZZLE_CLIP):
-    """The settings after one step of plain gradient descent: s − lr·g for each slider s, g = grads[s] scaled down
-    to length clip if the gradient (over every slider) is longer (clip None: no clipping); each value then clamped
-    to its slider's range (LSTM_PUZZLE_SETTINGS' lo … hi), as the slider would."""
-    norm = math.sqrt(sum(g * g for g in grads.values()))
-    scale = clip / norm if clip is not None and norm > clip else 1.0
-    return {
-        name: min(max(settings[name] - lr * scale * grads[name], s.lo), s.hi)
-        for name, s in LSTM_PUZZLE_SETTINGS.items()
-    }
+    """descent_step on the memory puzzle's sliders (LSTM_PUZZLE_SETTINGS)."""
+    return descent_step(LSTM_PUZZLE_SETTINGS, settings, grads, lr, clip)
 
 
-def lstm_puzzle_training(settings=None, steps=50, lr=PUZZLE_LR, clip=PUZZLE_CLIP):
-    """A run of steps steps of gradient descent on the memory puzzle (lstm_puzzle_gradients, lstm_puzzle_step) from
-    settings (default: the sliders' start values; missing ones are their start values).
+def descent_training(gradients, sliders, settings=None, steps=50, lr=PUZZLE_LR, clip=PUZZLE_CLIP):
+    """A run of steps steps of gradient descent (gradients(settings) -> (L, grads, push), descent_step) on sliders
+    (name -> Setting) from settings (default: the sliders' start values; missing ones are their start values).
 
     Returns steps + 1 records, one per step k = 0 … steps: {"step": k, "settings": the sliders after k steps,
-    "loss": L there, "push": lstm_puzzle_gradients' per-token ∂L/∂a_g there}. The page runs the same (descent.js).
+    "loss": L there, "push": gradients' per-token ∂L/∂a_g there}. The page runs the same (descent.js).
     """
-    settings = start_values(LSTM_PUZZLE_SETTINGS) | (settings or {})
+    settings = start_values(sliders) | (settings or {})
     records = []
     for k in range(steps + 1):
-        loss, grads, push = lstm_puzzle_gradients(settings)
+        loss, grads, push = gradients(settings)
         records.append({"step": k, "settings": settings, "loss": loss, "push": push})
-        settings = lstm_puzzle_step(settings, grads, lr, clip)
+        settings = descent_step(sliders, settings, grads, lr, clip)
     return records
 
 
-def steps_to_solve(settings=None, steps=PUZZLE_STEPS, lr=PUZZLE_LR, clip=PUZZLE_CLIP):
-    """The first step k of lstm_puzzle_training(settings, steps, …) at which lstm_memory_verdict says solved, or
-    None if none does."""
-    for record in lstm_puzzle_training(settings, steps, lr, clip):
-        if lstm_memory_verdict(record["settings"])[0]:
+def lstm_puzzle_training(settings=None, steps=50, lr=PUZZLE_LR, clip=PUZZLE_CLIP):
+    """descent_training on the memory puzzle: lstm_puzzle_gradients on LSTM_PUZZLE_SETTINGS' sliders."""
+    return descent_training(lstm_puzzle_gradients, LSTM_PUZZLE_SETTINGS, settings, steps, lr, clip)
+
+
+def gru_latch_training(settings=None, steps=50, lr=PUZZLE_LR, clip=PUZZLE_CLIP):
+    """descent_training on lesson 02's latch: gru_latch_gradients on GRU_SENTENCE_SETTINGS' sliders."""
+    return descent_training(gru_latch_gradients, GRU_SENTENCE_SETTINGS, settings, steps, lr, clip)
+
+
+def steps_to_solve(settings=None, steps=PUZZLE_STEPS, lr=PUZZLE_LR, clip=PUZZLE_CLIP, puzzle="lstm"):
+    """The first step k of a run of steps steps from settings at which the puzzle's verdict says solved, or None if
+    none does. puzzle: "lstm" (lstm_puzzle_training, lstm_memory_verdict) or "gru" (gru_latch_training,
+    gru_latch_verdict)."""
+    training, verdict = {
+        "lstm": (lstm_puzzle_training, lstm_memory_verdict), "gru": (gru_latch_training, gru_latch_verdict),
+    }[puzzle]  # fmt: skip
+    for record in training(settings, steps, lr, clip):
+        if verdict(record["settings"])[0]:
             return record["step"]
     return None
 
@@ -619,13 +679,18 @@ def mulberry32(seed):
 PUZZLE_RANDOM_SPAN = 30  # a random start's values: −3.0 … 3.0, on the sliders' steps of 0.1
 
 
-def puzzle_random_start(seed):
-    """Seeded random settings for the puzzle's sliders, in LSTM_PUZZLE_SETTINGS' order: each (k − 30)/10 for
-    k = ⌊61·u⌋, u from mulberry32(seed): −3.0 … 3.0 on the sliders' steps. The page's "Random start" draws the same.
+def puzzle_random_start(seed, sliders=LSTM_PUZZLE_SETTINGS):
+    """Seeded random settings for a puzzle's sliders (default: the memory puzzle's), in their order: each (k − 30)/10
+    for k = ⌊61·u⌋, u from mulberry32(seed): −3.0 … 3.0 on the sliders' steps. The page's "Random start" draws the
+    same.
 
-    Training solves the puzzle from some (seeds 1, 5, 9, 11, 12, 19, 25 of 1 … 30 within PUZZLE_STEPS); from most it
-    stalls at L ≈ ln 2: where the forget gate starts closed, the gradient reaching the noun through it vanishes.
+    Training solves the memory puzzle from some (seeds 1, 5, 9, 11, 12, 19, 25 of 1 … 30 within PUZZLE_STEPS); from
+    most it stalls at L ≈ ln 2: where the forget gate starts closed, the gradient reaching the noun through it
+    vanishes. The latch (GRU_SENTENCE_SETTINGS) is solved from 13 of seeds 1 … 30 (2, 3, 4, 6, 9, 11, …); from some
+    it stalls at ln 2 (an update gate open after the noun overwrites h, and the gradient to the noun vanishes), and
+    from seed 1 it finds a low loss with no latch: h_h < 0 with z ≈ 1 flips h's sign at every token, and the one
+    token the loss reads has the right sign.
     """
     u = mulberry32(seed)
     n = 2 * PUZZLE_RANDOM_SPAN + 1
-    return {name: (math.floor(n * next(u)) - PUZZLE_RANDOM_SPAN) / 10 for name in LSTM_PUZZLE_SETTINGS}
+    return {name: (math.floor(n * next(u)) - PUZZLE_RANDOM_SPAN) / 10 for name in sliders}

@@ -1,19 +1,19 @@
 // Gradient descent watched in the page: "Let training solve it" for an explorer whose sliders are a model's weights
-// (lesson 04's memory puzzle, lstm_puzzle.js; lesson 02's latch can use it the same way). The explorer gives the
+// (lesson 04's memory puzzle, lstm_puzzle.js; lesson 02's latch, gru_sentence.js). The explorer gives the
 // loss and its gradient; this module steps, moves the sliders through the widget's model (saved when training
 // stops, so Python reads the values it reached), draws the loss curve and says where training is, throttled.
 // An explorer's module imports these from "./descent.js"; gatelab/widgets/front.py inlines this file in its place,
 // in one scope with explorer.js and the rest: every top-level name here is distinct from theirs.
 import { label, node } from "./explorer.js";
 
-// --- The math (gatelab.dynamics.softplus, lstm_puzzle_step) ----------------------------------------------
+// --- The math (gatelab.dynamics.softplus, descent_step) ----------------------------------------------
 
 /** log(1 + e^z), without overflow for large |z| (gatelab.dynamics.softplus). */
 export function softplus(z) {
   return Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
 }
 
-/** One step of plain gradient descent (gatelab.dynamics.lstm_puzzle_step): s − lr·g for each setting, g = grads
+/** One step of plain gradient descent (gatelab.dynamics.descent_step): s − lr·g for each setting, g = grads
  * scaled down to length clip if the gradient over every setting is longer (clip null: never), then clamped to the
  * setting's [min, max]. settings: the explorer's _settings ({name, min, max}), in order. */
 export function descentStep(s, grads, settings, lr, clip) {

@@ -4,7 +4,7 @@ subject's number at the noun and hold it to the verb."""
 
 from gatelab import dynamics
 from gatelab.widgets.front import HERE, es_module, front_end_explorer
-from gatelab.widgets.sentence import sentence_constants
+from gatelab.widgets.sentence import sentence_constants, training_constants
 
 
 class GRUSentenceExplorer(front_end_explorer(dynamics.GRU_SENTENCE_SETTINGS)):
@@ -14,13 +14,18 @@ class GRUSentenceExplorer(front_end_explorer(dynamics.GRU_SENTENCE_SETTINGS)):
 
     Top: z_t across the tokens; bottom: h_t and the candidate h̃_t, for both sentences; the text alternative starts
     with the verdict. The view computes these in the page; numbers() gives them from
-    gatelab.dynamics.gru_sentence_numbers.
+    gatelab.dynamics.gru_sentence_numbers. Below: at each word, how training pushes the update gate and the candidate
+    (−∂L/∂a_z, −∂L/∂a_h). "Let training solve it" (descent.js: Pause, Step, Reset, Random start; the key T) runs
+    gradient descent on the sliders in the page, as dynamics.gru_latch_training does, and sets them through the
+    model: the values training reached are the traits' (values()) once it pauses.
     """
 
     _esm = es_module(HERE / "gru_sentence.js")
 
     def constants(self):
-        return sentence_constants(latch_min=dynamics.GRU_LATCH_MIN)
+        """The sentences and the latch's threshold (sentence_constants), and what "Let training solve it" runs
+        (training_constants)."""
+        return sentence_constants(latch_min=dynamics.GRU_LATCH_MIN) | {"training": training_constants()}
 
     def numbers(self):
         return dynamics.gru_sentence_numbers(**self.values())
@@ -35,6 +40,9 @@ def gru_sentence(**start):
     Plots z_t and h_t across the tokens for both sentences; the status is
     dynamics.gru_latch_verdict. The puzzle: h takes the subject's number at "cat"/"cats" and holds it
     through the clause until the verb. One solution: z_noun = 8, b_z = −4, h_number = 3, others 0.
-    (GRUSentenceExplorer, drawn in the browser.)
+    "Let training solve it" runs gradient descent on the sliders from where they are (or from a seeded
+    Random start), with the memory puzzle's loss: h just before the verb must say the subject's number
+    (dynamics.gru_latch_gradients).
+    (GRUSentenceExplorer, drawn in the browser; explorer.values() gives the sliders' values.)
     """
     return GRUSentenceExplorer(**start)

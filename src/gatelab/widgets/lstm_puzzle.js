@@ -4,10 +4,10 @@
 // the puzzle: the cell carries the subject's number from the noun to the verb, and h shows it there. "Let training
 // solve it" (descent.js) runs gradient descent on the sliders with the loss and gradient below.
 // gatelab.dynamics.lstm_puzzle_numbers and lstm_puzzle_training compute the same in Python; browser tests compare.
-import { label, mount, node, sub } from "./explorer.js";
+import { mount, sub } from "./explorer.js";
 import { sigmoid } from "./cell.js";
-import { firstMiss, inputDrive, numberWord, pyFloat, pyRepr, pySigned2, readerHeight, readerLayout, saysText, sentenceEnd, sentenceFigure, shortText, signedText } from "./sentence.js";
-import { descentControls, softplus } from "./descent.js";
+import { firstMiss, inputDrive, numberWord, puzzleGradients, pushBars, pyFloat, pyRepr, pySigned2, readerHeight, readerLayout, saysText, sentenceEnd, sentenceFigure, shortText, signedText } from "./sentence.js";
+import { descentControls } from "./descent.js";
 
 // --- The math: a one-unit LSTM reading a sentence, in the course's notation ----------------------------------
 
@@ -105,32 +105,13 @@ export function lstmSentenceBackward(s, trace, r, dh_r) {
   return da;
 }
 
-/** ∂L/∂(setting name) from the gates' ∂L/∂a_g[t]: Σ_t ∂L/∂a_g[t] times what it multiplies at t (1 for b_g,
- * h_{t−1} for g_h, feature k of x_t for g_k), as gatelab.dynamics._setting_gradient. */
-function lstmSettingGradient(name, da, x, h_prev, features) {
-  if (name.startsWith("b_")) return da[name.slice(2)].reduce((sum, d) => sum + d, 0);
-  const cut = name.indexOf("_"), g = name.slice(0, cut), what = name.slice(cut + 1);
-  const factors = what === "h" ? h_prev : x.map((row) => row[features.indexOf(what)]);
-  return da[g].reduce((sum, d, t) => sum + d * factors[t], 0);
-}
-
-/** {loss, grads, push} at settings s, as gatelab.dynamics.lstm_puzzle_gradients gives (L, grads, push): L, the mean
- * over both sentences of softplus(−number·κ·h_r) with h_r h just before the verb (k.training.readout); grads, ∂L/∂
- * each setting of s; push, per gate, ∂L/∂a_g[t] per token summed over the sentences. */
+/** {loss, grads, push} at settings s, as gatelab.dynamics.lstm_puzzle_gradients gives (L, grads, push): the loss
+ * read from h just before the verb and its gradient, by lstmSentenceBackward (puzzleGradients). */
 export function lstmPuzzleGradients(s, k) {
-  const { kappa, readout } = k.training, n = k.sentences.length;
-  let loss = 0, push = null;
-  const grads = Object.fromEntries(Object.keys(s).map((name) => [name, 0]));
-  for (const sentence of k.sentences) {
-    const trace = lstmSentenceSteps(s, sentence.x, k.features), h_prev = [0, ...trace.h.slice(0, -1)];
-    const r = readout[sentence.name], number = sentence.number;
-    const z = -number * kappa * trace.h[r];
-    loss += softplus(z) / n;
-    const da = lstmSentenceBackward(s, trace, r, -number * kappa * sigmoid(z) / n);
-    for (const name in grads) grads[name] += lstmSettingGradient(name, da, sentence.x, h_prev, k.features);
-    push = push === null ? da : Object.fromEntries(LSTM_GATES.map((g) => [g, push[g].map((p, t) => p + da[g][t])]));
-  }
-  return { loss, grads, push };
+  return puzzleGradients(s, k, {
+    steps: lstmSentenceSteps, backward: lstmSentenceBackward,
+    recurrent: (trace, h_prev) => Object.fromEntries(LSTM_GATES.map((g) => [g, h_prev])), // every g_h: h_{t−1}
+  });
 }
 
 /** Where training is, in words: "step 120: loss 0.080; f at 'which' = 0.97; solved". */
@@ -156,47 +137,12 @@ function describeLstmPuzzle(q, k) {
 // --- The figure: the forget and input gates, then the cell and h, token by token -----------------------------
 
 /** Below the reader: how training pushes the forget and input gates' pre-activations at each word, −∂L/∂a_f[t] and
- * −∂L/∂a_i[t] (summed over both sentences) as signed bars, scaled to the largest; drawn once at y = top. Returns
- * show(push) that moves the bars to lstmPuzzleGradients' push. */
-function pushBars(svg, k, top) {
-  const T = k.sentences[0].tokens.length, layout = readerLayout(T), height = 70, middle = top + height / 2;
-  label(svg, layout.left, top - 6, ["How training pushes each gate at each word: −∂L/∂a (up: it opens the gate)"],
-    { "text-anchor": "start", "font-size": 11 });
-  const axes = node(svg, "g", { class: "gl-axes" });
-  for (let t = 0; t < T; t++) {
-    node(axes, "line", { x1: layout.xOf(t), x2: layout.xOf(t), y1: top, y2: top + height, class: "gl-grid" });
-  }
-  node(axes, "line", { x1: layout.left, x2: layout.right, y1: middle, y2: middle, class: "gl-zero" });
-  node(axes, "rect", { x: layout.left, y: top, width: layout.right - layout.left, height });
-  label(axes, 18, middle, ["push"], { transform: `rotate(-90 18 ${middle})` });
-  const styles = [
+ * −∂L/∂a_i[t] (pushBars). */
+function lstmPushBars(svg, k, top) {
+  return pushBars(svg, k, top, "How training pushes each gate at each word: −∂L/∂a (up: it opens the gate)", [
     { gate: "f", fill: "#4d4d4d", parts: ["−∂L/∂a", sub("f"), " forget"], dx: -0.3 },
     { gate: "i", fill: "#fff", parts: ["−∂L/∂a", sub("i"), " input"], dx: 0.02 },
-  ];
-  const bars = [];
-  styles.forEach(({ gate, fill, parts, dx }, n) => {
-    const y = top + 12 + 18 * n;
-    node(svg, "rect", { x: layout.legend, y: y - 9, width: 10, height: 10, fill, stroke: "#4d4d4d" });
-    label(axes, layout.legend + 16, y, parts, { "text-anchor": "start" });
-    for (let t = 0; t < T; t++) {
-      const bar = node(svg, "rect", {
-        x: layout.xOf(t) + dx * layout.slot, width: 0.28 * layout.slot, fill, stroke: "#4d4d4d",
-        class: `gl-push gl-push-${gate}`,
-      });
-      bars.push({ gate, t, bar });
-    }
-  });
-  const scale = label(axes, layout.legend, top + 12 + 18 * styles.length, [""], { "text-anchor": "start" });
-  return (push) => {
-    let most = 0;
-    for (const { gate, t } of bars) most = Math.max(most, Math.abs(push[gate][t]));
-    scale.textContent = `bars to ±${most.toPrecision(2)}`;
-    for (const { gate, t, bar } of bars) {
-      const size = most > 0 ? (-push[gate][t] / most) * (height / 2 - 3) : 0;
-      bar.setAttribute("y", size >= 0 ? middle - size : middle);
-      bar.setAttribute("height", Math.abs(size));
-    }
-  };
+  ]);
 }
 
 function render({ model, el }) {
@@ -227,7 +173,7 @@ function render({ model, el }) {
       + "Shaded: from the subject to its verb. Bottom: at each word, the way training pushes the forget gate "
       + "(filled bar) and the input gate (outlined bar): up opens the gate there, down closes it.",
     draw: (svg) => {
-      const lines = sentenceFigure(svg, k, panels), bars = pushBars(svg, k, barsTop);
+      const lines = sentenceFigure(svg, k, panels), bars = lstmPushBars(svg, k, barsTop);
       return (numbers, s) => {
         lines(numbers);
         bars(lstmPuzzleGradients(s, k).push);

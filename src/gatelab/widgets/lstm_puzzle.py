@@ -2,9 +2,9 @@
 reads "The cat, which already ate, was full" and its plural token by token; the puzzle is to carry the subject's
 number in the cell from the noun to the verb."""
 
-from gatelab import data, dynamics
+from gatelab import dynamics
 from gatelab.widgets.front import HERE, es_module, front_end_explorer
-from gatelab.widgets.sentence import sentence_constants
+from gatelab.widgets.sentence import sentence_constants, training_constants
 
 
 class LSTMPuzzleExplorer(front_end_explorer(dynamics.LSTM_PUZZLE_SETTINGS)):
@@ -24,15 +24,10 @@ class LSTMPuzzleExplorer(front_end_explorer(dynamics.LSTM_PUZZLE_SETTINGS)):
 
     def constants(self):
         """The sentences and thresholds (sentence_constants), and training: what "Let training solve it" runs
-        (dynamics.lstm_puzzle_training's κ, learning rate, clip, steps per press, the token read per sentence)."""
-        readout = {name: dynamics.puzzle_readout(data.SENTENCES[name])[0] for name in dynamics.PUZZLE_PAIR}
-        training = {
-            "kappa": dynamics.PUZZLE_KAPPA, "lr": dynamics.PUZZLE_LR, "clip": dynamics.PUZZLE_CLIP,
-            "steps": dynamics.PUZZLE_STEPS, "readout": readout,
-        }  # fmt: skip
-        return sentence_constants(cell_min=dynamics.LSTM_CELL_MIN, output_min=dynamics.LSTM_OUTPUT_MIN) | {
-            "training": training
-        }
+        (training_constants: dynamics.lstm_puzzle_training's κ, learning rate, clip, steps per press, the token read per
+        sentence)."""
+        thresholds = {"cell_min": dynamics.LSTM_CELL_MIN, "output_min": dynamics.LSTM_OUTPUT_MIN}
+        return sentence_constants(**thresholds) | {"training": training_constants()}
 
     def numbers(self):
         return dynamics.lstm_puzzle_numbers(**self.values())

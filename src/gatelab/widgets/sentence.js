@@ -1,9 +1,13 @@
 // What lessons 02 and 04's sentence explorers share (gru_sentence.js, lstm_puzzle.js): a one-unit cell's input
 // drive per token, the verdicts' words formatted as Python formats them, and the sentence-reader figure (the
 // tokens along x, stacked panels, one line per series per sentence), built once and moved by setting attributes.
+// Both train their sliders the same way ("Let training solve it", descent.js): the loss and its gradient (given the
+// cell's BPTT) and the bars of how training pushes each gate at each word are here.
 // An explorer's module imports these from "./sentence.js"; gatelab/widgets/front.py inlines this file in its
 // place, in one scope with explorer.js and cell.js: every top-level name here is distinct from theirs.
 import { COLOR, TEXT_COLOR, label, node } from "./explorer.js";
+import { sigmoid } from "./cell.js";
+import { softplus } from "./descent.js";
 
 // --- The math both cells share ------------------------------------------------------------------------
 
@@ -219,4 +223,76 @@ function readerMarker(parent, style, x = 0, y = 0) {
   return style.shape === "circle"
     ? node(parent, "circle", { cx: x, cy: y, r: 4, ...paint })
     : node(parent, "rect", { x: x - 3.5, y: y - 3.5, width: 7, height: 7, ...paint });
+}
+
+// --- Training a sentence puzzle: the loss, its gradient, the push bars (gatelab.dynamics._puzzle_gradients) -------
+
+/** ∂L/∂(setting name) from the gates' ∂L/∂a_g[t]: Σ_t ∂L/∂a_g[t] times what it multiplies at t (1 for b_g,
+ * recurrent[g][t] for g_h, feature k of x_t for g_k), as gatelab.dynamics._setting_gradient. */
+function settingGradient(name, da, x, recurrent, features) {
+  if (name.startsWith("b_")) return da[name.slice(2)].reduce((sum, d) => sum + d, 0);
+  const cut = name.indexOf("_"), g = name.slice(0, cut), what = name.slice(cut + 1);
+  const factors = what === "h" ? recurrent[g] : x.map((row) => row[features.indexOf(what)]);
+  return da[g].reduce((sum, d, t) => sum + d * factors[t], 0);
+}
+
+/** {loss, grads, push} at settings s, as gatelab.dynamics._puzzle_gradients gives (L, grads, push): L, the mean over
+ * both sentences of softplus(−number·κ·h_r) with h_r h just before the verb (k.training.readout); grads, ∂L/∂ each
+ * setting of s; push, per gate, ∂L/∂a_g[t] per token summed over the sentences. cell: {steps(s, x, features), the
+ * trace (h among its series); backward(s, trace, r, dh_r), ∂L/∂a_g[t] per gate; recurrent(trace, h_prev), what each
+ * gate's weight on h multiplies at each token}. */
+export function puzzleGradients(s, k, cell) {
+  const { kappa, readout } = k.training, n = k.sentences.length;
+  let loss = 0, push = null;
+  const grads = Object.fromEntries(Object.keys(s).map((name) => [name, 0]));
+  for (const sentence of k.sentences) {
+    const trace = cell.steps(s, sentence.x, k.features), h_prev = [0, ...trace.h.slice(0, -1)];
+    const r = readout[sentence.name], number = sentence.number;
+    const z = -number * kappa * trace.h[r];
+    loss += softplus(z) / n;
+    const da = cell.backward(s, trace, r, -number * kappa * sigmoid(z) / n), recurrent = cell.recurrent(trace, h_prev);
+    for (const name in grads) grads[name] += settingGradient(name, da, sentence.x, recurrent, k.features);
+    push = push === null ? da : Object.fromEntries(Object.keys(da).map((g) => [g, push[g].map((p, t) => p + da[g][t])]));
+  }
+  return { loss, grads, push };
+}
+
+/** Below the reader: how training pushes two gates' pre-activations at each word, −∂L/∂a_g[t] (summed over both
+ * sentences) as signed bars, scaled to the largest; drawn once at y = top under the title. styles: per gate, {gate,
+ * fill, parts (its legend), dx (its bar's offset in the slot)}. Returns show(push) that moves the bars to
+ * puzzleGradients' push. */
+export function pushBars(svg, k, top, title, styles) {
+  const T = k.sentences[0].tokens.length, layout = readerLayout(T), height = 70, middle = top + height / 2;
+  label(svg, layout.left, top - 6, [title], { "text-anchor": "start", "font-size": 11 });
+  const axes = node(svg, "g", { class: "gl-axes" });
+  for (let t = 0; t < T; t++) {
+    node(axes, "line", { x1: layout.xOf(t), x2: layout.xOf(t), y1: top, y2: top + height, class: "gl-grid" });
+  }
+  node(axes, "line", { x1: layout.left, x2: layout.right, y1: middle, y2: middle, class: "gl-zero" });
+  node(axes, "rect", { x: layout.left, y: top, width: layout.right - layout.left, height });
+  label(axes, 18, middle, ["push"], { transform: `rotate(-90 18 ${middle})` });
+  const bars = [];
+  styles.forEach(({ gate, fill, parts, dx }, n) => {
+    const y = top + 12 + 18 * n;
+    node(svg, "rect", { x: layout.legend, y: y - 9, width: 10, height: 10, fill, stroke: "#4d4d4d" });
+    label(axes, layout.legend + 16, y, parts, { "text-anchor": "start" });
+    for (let t = 0; t < T; t++) {
+      const bar = node(svg, "rect", {
+        x: layout.xOf(t) + dx * layout.slot, width: 0.28 * layout.slot, fill, stroke: "#4d4d4d",
+        class: `gl-push gl-push-${gate}`,
+      });
+      bars.push({ gate, t, bar });
+    }
+  });
+  const scale = label(axes, layout.legend, top + 12 + 18 * styles.length, [""], { "text-anchor": "start" });
+  return (push) => {
+    let most = 0;
+    for (const { gate, t } of bars) most = Math.max(most, Math.abs(push[gate][t]));
+    scale.textContent = `bars to ±${most.toPrecision(2)}`;
+    for (const { gate, t, bar } of bars) {
+      const size = most > 0 ? (-push[gate][t] / most) * (height / 2 - 3) : 0;
+      bar.setAttribute("y", size >= 0 ? middle - size : middle);
+      bar.setAttribute("height", Math.abs(size));
+    }
+  };
 }

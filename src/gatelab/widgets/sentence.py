@@ -17,3 +17,14 @@ def sentence_constants(**thresholds):
             "verb": verb, "number": number, "text": data.sentence_text(tokens),
         })  # fmt: skip
     return {"features": list(data.FEATURES), "sentences": sentences, **thresholds}
+
+
+def training_constants():
+    """What "Let training solve it" runs in a sentence explorer's page (descent.js), as dynamics.descent_training
+    does: κ, the learning rate, the clip, the steps per press, and per sentence the token whose h the loss reads
+    (dynamics.puzzle_readout)."""
+    readout = {name: dynamics.puzzle_readout(data.SENTENCES[name])[0] for name in dynamics.PUZZLE_PAIR}
+    return {
+        "kappa": dynamics.PUZZLE_KAPPA, "lr": dynamics.PUZZLE_LR, "clip": dynamics.PUZZLE_CLIP,
+        "steps": dynamics.PUZZLE_STEPS, "readout": readout,
+    }  # fmt: skip
