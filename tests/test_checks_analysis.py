@@ -120,7 +120,7 @@ def test_anything_but_an_index_in_range_is_refused(fn, message):
 def test_argmin_is_named():
     assert fails(analysis.number_unit_finds_unit, lambda s, n: int(correlation(s, n).abs().argmin())) == (
         "number_unit: expected unit 6, got 1: unit 1's |corr| with number is 0.01, unit 6's 0.99\n"
-        "hint: unit 1 is the one that separates the numbers *least*: argmax, not argmin?"
+        "hint: unit 1 is the one that separates the numbers *least*: argmax, not argmin? [analysis.argmin]"
     )
 
 
@@ -130,7 +130,7 @@ def test_a_signed_maximum_is_caught_by_a_negative_number_unit():
     assert fails(analysis.number_unit_scale_and_sign, signed) == (
         "number_unit: expected unit 8, got 9: unit 9's |corr| with number is 0.45, unit 8's 0.99\n"
         "hint: unit 9 has the largest *positive* correlation; a unit with a stronger negative one separates the "
-        "numbers as well (plural up instead of down): compare absolute values"
+        "numbers as well (plural up instead of down): compare absolute values [analysis.correlation-without-abs]"
     )
 
 
@@ -139,7 +139,7 @@ def test_an_unscaled_difference_of_means_is_caught_by_the_decoy():
     assert fails(analysis.number_unit_scale_and_sign, unscaled) == (
         "number_unit: expected unit 8, got 6: unit 6's |corr| with number is 0.10, unit 8's 0.99\n"
         "hint: unit 6 has the largest difference of means, but also a large spread: scale by the standard "
-        "deviation (or use the correlation), so that a unit's size does not count"
+        "deviation (or use the correlation), so that a unit's size does not count [analysis.mean-difference]"
     )
 
 
@@ -163,14 +163,16 @@ def test_unimplemented_and_in_place_number_units():
 def test_swapped_fractions_are_named():
     assert fails(analysis.saturation_counts, lambda g, low=0.1, high=0.9: saturation_fractions(g)[::-1]) == (
         "saturation_fractions: left: max error 0.267 at [1] (allowed: 1e-09 + 1e-09·|value|); 3 of 4 entries are off\n"
-        "hint: left and right are swapped: left-saturated means below low (the gate nearly closed), right above high"
+        "hint: left and right are swapped: left-saturated means below low (the gate nearly closed), right above high "
+        "[analysis.fractions-swapped]"
     )
 
 
 def test_counts_are_not_fractions():
     counts = lambda g, low=0.1, high=0.9: tuple(f * g.shape[0] * g.shape[1] for f in saturation_fractions(g))  # noqa: E731
     assert fails(analysis.saturation_counts, counts).endswith(
-        "hint: those are counts: a fraction divides by the number of activations of each unit, N·T = 30"
+        "hint: those are counts: a fraction divides by the number of activations of each unit, N·T = 30 "
+        "[analysis.counts-not-fractions]"
     )
 
 
@@ -178,7 +180,8 @@ def test_an_average_over_one_dimension_gets_the_shape_in_letters():
     per_step = lambda g, low=0.1, high=0.9: ((g < low).to(g.dtype).mean(0), (g > high).to(g.dtype).mean(0))  # noqa: E731
     assert fails(analysis.saturation_shapes, per_step) == (
         "saturation_fractions: left: expected shape (H,) = (5,), got (7, 5)\n"
-        "hint: one fraction per unit: average over every dimension but the last (all N·T activations of a unit)"
+        "hint: one fraction per unit: average over every dimension but the last (all N·T activations of a unit) "
+        "[analysis.partial-average]"
     )
 
 
@@ -197,10 +200,11 @@ def test_thresholds_are_strict_and_must_be_used():
     analysis.saturation_counts(loose)  # no value sits exactly on 0.1 or 0.9 there
     assert fails(analysis.saturation_thresholds, loose) == (
         "saturation_fractions: left: max error 0.025 at [4] (allowed: 1e-09 + 1e-09·|value|); 5 of 6 entries are off\n"
-        "hint: an activation equal to low is not saturated: use < low and > high"
+        "hint: an activation equal to low is not saturated: use < low and > high [analysis.thresholds-not-strict]"
     )
     assert fails(analysis.saturation_thresholds, lambda g, low=0.1, high=0.9: saturation_fractions(g)).endswith(
-        "hint: use the thresholds you are given, low = 0.25 and high = 0.75, not the defaults 0.1 and 0.9"
+        "hint: use the thresholds you are given, low = 0.25 and high = 0.75, not the defaults 0.1 and 0.9 "
+        "[analysis.default-thresholds]"
     )
 
 

@@ -3,13 +3,24 @@ measure gate saturation.
 
 N examples (sentences), T tokens, H hidden units. Every case is built so that its answer is known by
 construction — the unit that carries the number, how many activations of each unit are saturated —
-and the feedback quotes plain torch (torch.corrcoef, counts) for the learner's answer and the right one.
+and the feedback quotes plain torch (torch.corrcoef, counts) for the learner's answer and the right one. A wrong
+answer is compared with the function's known mistakes (core.Mistake, recognised by core.recognise), and the hint of
+the one it matches ends in that mistake's id, e.g. "hint: … [analysis.fractions-swapped]".
 """
 
 import numpy as np
 import torch
 
-from gatelab.checks.core import CheckFailed, describe, expect_grads, passed, run_learner, tensor_problem
+from gatelab.checks.core import (
+    CheckFailed,
+    Mistake,
+    describe,
+    expect_grads,
+    passed,
+    recognise,
+    run_learner,
+    tensor_problem,
+)
 
 FORGET_ARGS = ("W_f", "b_f", "h_prev", "ids")
 FORGET_PARTS = ("token", "recurrent", "bias")
@@ -54,13 +65,40 @@ FORGET_HINTS = {
 }
 
 
-def forget_hints(got, W_f, ids):
-    """FORGET_HINTS, the token part's naming the mistake when got's is W_f[:, ids] (the columns of h_prev's block)."""
-    token = got.get("token") if isinstance(got, dict) else None
-    wrong_block = W_f[:, ids].T
-    if isinstance(token, torch.Tensor) and token.shape == wrong_block.shape and torch.allclose(token, wrong_block):
-        return FORGET_HINTS | {"token": "this is what W_f[:, ids] gives: " + FORGET_HINTS["token"]}
-    return FORGET_HINTS
+def hint(mistake):
+    """'hint: <what to do> [analysis.<id>]': a recognised mistake, in the wording of this lesson's hints."""
+    return f"hint: {mistake.instead} [{mistake.id}]"
+
+
+def _forget_mistake(part, id_, did, gives):
+    """A Mistake of forget_parts in one part: gives(W_f, b_f, h_prev, ids) is that part, its hint FORGET_HINTS's."""
+    return Mistake(f"analysis.{id_}", did, FORGET_HINTS[part], lambda *args: {part: gives(*args)})
+
+
+FORGET_MISTAKES = (
+    _forget_mistake(
+        "token",
+        "token-column-without-offset",
+        "W_f[:, ids]",
+        lambda W_f, b_f, h_prev, ids: torch.nn.functional.embedding(ids, W_f.T),
+    ),
+    _forget_mistake(
+        "recurrent",
+        "recurrent-not-transposed",
+        "h_prev @ W_f[:, :H] (the square block, not transposed)",
+        lambda W_f, b_f, h_prev, ids: torch.nn.functional.linear(h_prev, W_f[:, : h_prev.shape[1]].T),
+    ),
+    _forget_mistake("bias", "bias-not-repeated", "b_f alone, once", lambda W_f, b_f, h_prev, ids: b_f),
+)
+
+
+def forget_hints(got, *args):
+    """FORGET_HINTS, the hint of the part a FORGET_MISTAKES mistake is in naming it when got (a dict) matches it."""
+    mistake = recognise(got, FORGET_MISTAKES, *args) if isinstance(got, dict) else None
+    if mistake is None:
+        return FORGET_HINTS
+    (part,) = mistake.gives(*args)
+    return FORGET_HINTS | {part: mistake.line()}
 
 
 def forget_parts_values(forget_parts, T=7, H=4, V=9, dtype=torch.float64, seed=0):
@@ -69,7 +107,7 @@ def forget_parts_values(forget_parts, T=7, H=4, V=9, dtype=torch.float64, seed=0
     args = forget_case(T, H, V, dtype, seed)
     got = run_learner(forget_parts, args, FORGET_ARGS, ("parts",), fn_name="forget_parts")["parts"]
     dims = dict.fromkeys(FORGET_PARTS, "(T, H)")
-    expect_grads(got, forget_oracle(*args), dims, forget_hints(got, args[0], args[3]), fn_name="forget_parts")
+    expect_grads(got, forget_oracle(*args), dims, forget_hints(got, *args), fn_name="forget_parts")
     passed(f"forget_parts: the word's column, the recurrent part and the bias, for T={T}, H={H}, V={V}, {dtype}")
 
 
@@ -134,24 +172,50 @@ def as_unit_index(got, H, fn_name="number_unit"):
     return got
 
 
-def wrong_unit_hint(states, number, got):
-    """Which mistake makes got the answer, in words ('' when none is recognised)."""
+def _largest_mean_difference(states, number):
+    """{"unit": the unit whose |mean over singular - mean over plural| is largest}, unscaled by its spread."""
     s, n = states.double(), number.double()
-    mean_difference = (s[n > 0].mean(0) - s[n < 0].mean(0)).abs()
+    return {"unit": (s[n > 0].mean(0) - s[n < 0].mean(0)).abs().argmax()}
+
+
+def _largest_signed_correlation(states, number):
+    """{"unit": the unit of largest signed correlation}, when it is not the one of largest |correlation|."""
     corr = correlations(states, number)
-    if got == int(mean_difference.argmax()):
-        return (
+    if int(corr.argmax()) == int(corr.abs().argmax()):
+        raise ValueError("the signed and the absolute correlation agree here: no mistake to tell apart")
+    return {"unit": corr.argmax()}
+
+
+def number_mistakes(got):
+    """number_unit's known mistakes, their hints about the learner's unit got; each gives {"unit": index tensor}."""
+    return (
+        Mistake(
+            "analysis.mean-difference",
+            "the largest difference of means",
             f"unit {got} has the largest difference of means, but also a large spread: scale by the standard "
-            "deviation (or use the correlation), so that a unit's size does not count"
-        )
-    if got == int(corr.argmax()) and int(corr.abs().argmax()) != got:
-        return (
+            "deviation (or use the correlation), so that a unit's size does not count",
+            _largest_mean_difference,
+        ),
+        Mistake(
+            "analysis.correlation-without-abs",
+            "the largest signed correlation",
             f"unit {got} has the largest *positive* correlation; a unit with a stronger negative one separates "
-            "the numbers as well (plural up instead of down): compare absolute values"
-        )
-    if got == int(corr.abs().argmin()):
-        return f"unit {got} is the one that separates the numbers *least*: argmax, not argmin?"
-    return ""
+            "the numbers as well (plural up instead of down): compare absolute values",
+            _largest_signed_correlation,
+        ),
+        Mistake(
+            "analysis.argmin",
+            "the smallest |correlation|",
+            f"unit {got} is the one that separates the numbers *least*: argmax, not argmin?",
+            lambda states, number: {"unit": correlations(states, number).abs().argmin()},
+        ),
+    )
+
+
+def wrong_unit_hint(states, number, got):
+    """'hint: … [analysis.<id>]' for the known mistake that makes got the answer ('' when none is recognised)."""
+    mistake = recognise({"unit": torch.tensor(got)}, number_mistakes(got), states, number)
+    return hint(mistake) if mistake else ""
 
 
 def expect_number_unit(number_unit, states, number, unit):
@@ -163,7 +227,7 @@ def expect_number_unit(number_unit, states, number, unit):
         hint = wrong_unit_hint(states, number, got)
         raise CheckFailed(
             f"number_unit: expected unit {unit}, got {got}: unit {got}'s |corr| with number is "
-            f"{float(corr[got]):.2f}, unit {unit}'s {float(corr[unit]):.2f}" + (f"\nhint: {hint}" if hint else "")
+            f"{float(corr[got]):.2f}, unit {unit}'s {float(corr[unit]):.2f}" + (f"\n{hint}" if hint else "")
         )
 
 
@@ -242,31 +306,78 @@ def saturation_case(N=6, T=5, H=4, dtype=torch.float64, seed=0, low=0.1, high=0.
     return gate, (left_counts.double() / M).to(dtype), (right_counts.double() / M).to(dtype)
 
 
-def fraction_hint(name, got, gate, expected, other, low, high):
-    """Which mistake makes got (the right shape and dtype) wrong, in words ('' when none is recognised)."""
+def saturated(name, gate, low, high, strict=True):
+    """(N, T, H) of gate's dtype: 1 where an activation is below low (name "left") or above high ("right")."""
+    if name == "left":
+        return ((gate < low) if strict else (gate <= low)).to(gate.dtype)
+    return ((gate > high) if strict else (gate >= high)).to(gate.dtype)
+
+
+def _loose(name, gate, low, high):
+    """The fraction with <= and >=, where some activation sits exactly on the threshold (else no mistake to see)."""
+    loose = saturated(name, gate, low, high, strict=False)
+    if torch.equal(loose, saturated(name, gate, low, high)):
+        raise ValueError("no activation sits on the threshold: strict and loose agree")
+    return loose.mean(dim=(0, 1))
+
+
+def _defaults(name, gate, low, high):
+    """The fraction at the default thresholds 0.1 and 0.9, when the check gives others."""
+    if (low, high) == (0.1, 0.9):
+        raise ValueError("the thresholds given are the defaults")
+    return saturated(name, gate, 0.1, 0.9).mean(dim=(0, 1))
+
+
+def fraction_mistakes(name, N, T, low, high):
+    """saturation_fractions' known mistakes in the fraction name ("left" or "right") of a gate (N, T, H): each
+    gives {name: what it computes} from (gate, low, high)."""
+    other = "right" if name == "left" else "left"
+    bound = "low" if name == "left" else "high"
+    mistakes = (
+        ("fractions-swapped", "left and right swapped", "left and right are swapped: left-saturated means below low "
+         "(the gate nearly closed), right above high", lambda *args: saturated(other, *args).mean(dim=(0, 1))),
+        ("counts-not-fractions", "counts", "those are counts: a fraction divides by the number of activations of "
+         f"each unit, N·T = {N * T}", lambda *args: saturated(name, *args).sum(dim=(0, 1))),
+        ("thresholds-not-strict", "<= and >= instead of < and >", f"an activation equal to {bound} is not "
+         "saturated: use < low and > high", lambda *args: _loose(name, *args)),
+        ("default-thresholds", "the default thresholds 0.1 and 0.9", "use the thresholds you are given, "
+         f"low = {low} and high = {high}, not the defaults 0.1 and 0.9", lambda *args: _defaults(name, *args)),
+    )  # fmt: skip
+    return tuple(
+        Mistake(f"analysis.{id_}", did, instead, lambda *args, gives=gives: {name: gives(*args)})
+        for id_, did, instead, gives in mistakes
+    )
+
+
+def fraction_hint(name, got, gate, low, high):
+    """'hint: … [analysis.<id>]' for the known mistake that makes got (the right shape and dtype) wrong, or ''."""
+    N, T, _ = gate.shape
+    mistake = recognise({name: got}, fraction_mistakes(name, N, T, low, high), gate, low, high)
+    return hint(mistake) if mistake else ""
+
+
+def _partial_average(name, dims):
+    """A Mistake of saturation_fractions: the fraction name averaged over dims of gate (N, T, H) only (None: no
+    average at all)."""
+    return Mistake(
+        "analysis.partial-average",
+        f"an average over dims {dims} only" if dims else "no average",
+        "one fraction per unit: average over every dimension but the last (all N·T activations of a unit)",
+        lambda gate, low, high: {
+            name: saturated(name, gate, low, high) if dims is None else saturated(name, gate, low, high).mean(dim=dims)
+        },
+    )
+
+
+def shape_hint(got, gate, low=0.1, high=0.9, name="left"):
+    """'hint: … [analysis.partial-average]' for got, name's fraction averaged over some dimensions of gate
+    (N, T, H) but not all of the first two; a hint without an id for another shape of a partial average; or ''."""
     N, T, H = gate.shape
-    close = lambda a, b: tensor_problem(name, a, b) is None  # noqa: E731
-    if close(got, other):
-        return "left and right are swapped: left-saturated means below low (the gate nearly closed), right above high"
-    if close(got, expected * (N * T)):
-        return f"those are counts: a fraction divides by the number of activations of each unit, N·T = {N * T}"
-    strict = (gate < low) if name == "left" else (gate > high)
-    loose = (gate <= low) if name == "left" else (gate >= high)
-    if not torch.equal(strict, loose) and close(got, loose.to(gate.dtype).mean(dim=(0, 1))):
-        return f"an activation equal to {'low' if name == 'left' else 'high'} is not saturated: use < low and > high"
-    if (low, high) != (0.1, 0.9):
-        default = (gate < 0.1) if name == "left" else (gate > 0.9)
-        if close(got, default.to(gate.dtype).mean(dim=(0, 1))):
-            return f"use the thresholds you are given, low = {low} and high = {high}, not the defaults 0.1 and 0.9"
-    return ""
-
-
-def shape_hint(got, gate_shape):
-    """A hint for a result of the shape of a partial average of gate (N, T, H), or ''."""
-    N, T, H = gate_shape
-    if isinstance(got, torch.Tensor) and got.shape in {(N, H), (T, H), (N, T), (N, T, H)} and got.shape != (H,):
-        return "one fraction per unit: average over every dimension but the last (all N·T activations of a unit)"
-    return ""
+    if not isinstance(got, torch.Tensor) or got.shape not in {(N, H), (T, H), (N, T), (N, T, H)} or got.shape == (H,):
+        return ""
+    partial = [_partial_average(name, dims) for dims in ((0,), (1,), (2,), (0, 2), (1, 2), None)]
+    mistake = recognise({name: got}, partial, gate, low, high)
+    return hint(mistake) if mistake else "hint: " + partial[0].instead
 
 
 def expect_fractions(saturation_fractions, gate, left, right, low, high, pass_thresholds):
@@ -274,15 +385,15 @@ def expect_fractions(saturation_fractions, gate, left, right, low, high, pass_th
     args = (gate, low, high) if pass_thresholds else (gate,)
     out = run_learner(saturation_fractions, args, SATURATION_ARGS[: len(args)], SATURATION_RETURNS,
                       fn_name="saturation_fractions")  # fmt: skip
-    for name, expected, other in (("left", left, right), ("right", right, left)):
+    for name, expected in (("left", left), ("right", right)):
         got = out[name]
         problem = tensor_problem(name, got, expected, "(H,)")
         if not problem:
             continue
-        hint = shape_hint(got, gate.shape)
+        hint = shape_hint(got, gate, low, high, name)
         if isinstance(got, torch.Tensor) and got.shape == expected.shape and got.dtype == expected.dtype:
-            hint = fraction_hint(name, got, gate, expected, other, low, high)
-        raise CheckFailed(f"saturation_fractions: {problem}" + (f"\nhint: {hint}" if hint else ""))
+            hint = fraction_hint(name, got, gate, low, high)
+        raise CheckFailed(f"saturation_fractions: {problem}" + (f"\n{hint}" if hint else ""))
 
 
 def saturation_shapes(saturation_fractions):
@@ -292,8 +403,8 @@ def saturation_shapes(saturation_fractions):
     for name, expected in (("left", left), ("right", right)):
         problem = tensor_problem(name, out[name], expected, "(H,)", values=False)
         if problem:
-            hint = shape_hint(out[name], gate.shape)
-            raise CheckFailed(f"saturation_fractions: {problem}" + (f"\nhint: {hint}" if hint else ""))
+            hint = shape_hint(out[name], gate, name=name)
+            raise CheckFailed(f"saturation_fractions: {problem}" + (f"\n{hint}" if hint else ""))
     passed("saturation_fractions returns (left, right), each of shape (H,)")
 
 

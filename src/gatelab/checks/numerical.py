@@ -3,13 +3,23 @@
 The oracle is torch.autograd on the same function, and, for f(x) = Σ x³, the exact centred difference
 3x² + eps² (a centred difference of a cubic is exact up to that eps² term, so it shows which eps was used).
 When a result is wrong, the well-known mistakes are tried (a one-sided difference, dividing by eps instead of
-2·eps, moving every entry at once, a fixed step instead of the eps asked for) and the one that matches is named;
-a result that is not x's shape or dtype, or an x left changed, is named too.
+2·eps, moving every entry at once, a fixed step instead of the eps asked for: MISTAKES) and the one that matches is
+named, with its id; a result that is not x's shape or dtype, or an x left changed, is named too.
 """
 
 import torch
 
-from gatelab.checks.core import CheckFailed, call, describe, expect_unchanged, fmt_shape, no_autograd, passed, snapshot
+from gatelab.checks.core import (
+    CheckFailed,
+    Mistake,
+    call,
+    describe,
+    expect_unchanged,
+    fmt_shape,
+    no_autograd,
+    passed,
+    snapshot,
+)
 
 FN = "numerical_gradient"
 ATOL = 1e-6  # a centred difference at eps = 1e-6 in float64 is good to about 1e-9 on these functions
@@ -64,18 +74,47 @@ def _per_entry(value, x):
     return torch.tensor([value(k) for k in range(x.numel())], dtype=x.dtype).reshape(x.shape)
 
 
-def mistakes(f, x, eps, expected):
-    """[(what the learner probably did, what to do instead, what it gives)] for the known mistakes."""
-    return [
-        ("a one-sided difference, (f(x + eps) − f(x)) / eps", "use the centred (f(x + eps) − f(x − eps)) / (2·eps), "
-         "whose error shrinks like eps² instead of eps", one_sided(f, x, eps)),
-        ("the centred difference divided by eps", "divide by 2·eps, the distance between x − eps and x + eps",
-         2 * expected),
-        ("every entry of x moved at once", "move one entry at a time: e_k is 1 at entry k and 0 elsewhere",
-         all_at_once(f, x, eps)),
-        ("a step of 1e-6 whatever eps is asked for", "use the eps argument",
-         _per_entry(lambda k: (float(f(_moved(x, k, 1e-6))) - float(f(_moved(x, k, -1e-6)))) / 2e-6, x)),
-    ]  # fmt: skip
+def _centred_at_1e6(f, x, eps, expected):
+    """The centred difference at a step of 1e-6, whatever eps is."""
+    return _per_entry(lambda k: (float(f(_moved(x, k, 1e-6))) - float(f(_moved(x, k, -1e-6)))) / 2e-6, x)
+
+
+def _numerical_mistake(id_, did, instead, grad):
+    """A Mistake of numerical_gradient whose result is grad(f, x, eps, expected)."""
+    return Mistake(f"numerical.{id_}", did, instead, lambda f, x, eps, expected: {"grad": grad(f, x, eps, expected)})
+
+
+MISTAKES = (
+    _numerical_mistake(
+        "forward-difference",
+        "a one-sided difference, (f(x + eps) − f(x)) / eps",
+        "use the centred (f(x + eps) − f(x − eps)) / (2·eps), whose error shrinks like eps² instead of eps",
+        lambda f, x, eps, expected: one_sided(f, x, eps),
+    ),
+    _numerical_mistake(
+        "no-halving",
+        "the centred difference divided by eps",
+        "divide by 2·eps, the distance between x − eps and x + eps",
+        lambda f, x, eps, expected: 2 * expected,
+    ),
+    _numerical_mistake(
+        "all-entries-at-once",
+        "every entry of x moved at once",
+        "move one entry at a time: e_k is 1 at entry k and 0 elsewhere",
+        lambda f, x, eps, expected: all_at_once(f, x, eps),
+    ),
+    _numerical_mistake(
+        "fixed-step", "a step of 1e-6 whatever eps is asked for", "use the eps argument", _centred_at_1e6
+    ),
+)
+
+
+def mistake_matching(got, f, x, eps, expected, atol):
+    """The first of MISTAKES whose gradient got is within atol of (or eps²-sized rounding of), else None."""
+    for mistake in MISTAKES:
+        if torch.allclose(got, mistake.gives(f, x, eps, expected)["grad"], atol=max(atol, 1e-3 * eps**2)):
+            return mistake
+    return None
 
 
 def run(numerical_gradient, f, x, *eps):
@@ -108,11 +147,9 @@ def expect_gradient(numerical_gradient, name, f, x, expected, *eps, atol=ATOL):
         + (f" with eps = {eps[0]:g}" if eps else "")
         + f": max error {float(error.max()):.3g} at {list(at)} (tolerance {atol:g})"
     ]
-    step = eps[0] if eps else 1e-6
-    for what, instead, value in mistakes(f, x, step, expected):
-        if torch.allclose(got.to(expected.dtype), value, atol=max(atol, 1e-3 * step**2)):
-            lines.append(f"this is what {what} gives: {instead}")
-            break
+    mistake = mistake_matching(got.to(expected.dtype), f, x, eps[0] if eps else 1e-6, expected, atol)
+    if mistake:
+        lines.append(mistake.line())
     raise CheckFailed("\n".join(lines))
 
 
