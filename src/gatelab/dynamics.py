@@ -528,15 +528,20 @@ def lstm_sentence_backward(settings, trace, r, dh_r):
     return da
 
 
-def _setting_gradient(name, da, x, recurrent):
-    """∂L/∂(setting name) from the gates' ∂L/∂a_g[t]: Σ_t ∂L/∂a_g[t] times what the setting multiplies at t
-    (1 for b_g, recurrent[g][t] for g_h: h_{t−1}, or r_t·h_{t−1} for the GRU's candidate; feature k of x_t for
-    g_k)."""
+def _setting_shares(name, da, x, recurrent):
+    """The share of each token t in ∂L/∂(setting name): ∂L/∂a_g[t] times what the setting multiplies at t (1 for b_g,
+    recurrent[g][t] for g_h: h_{t−1}, or r_t·h_{t−1} for the GRU's candidate; feature k of x_t for g_k)."""
     if name.startswith("b_"):
-        return sum(da[name[2:]])
+        return list(da[name[2:]])
     g, what = name.split("_", 1)
     factors = recurrent[g] if what == "h" else [row[data.FEATURES.index(what)] for row in x]
-    return sum(d * factor for d, factor in zip(da[g], factors, strict=True))
+    return [d * factor for d, factor in zip(da[g], factors, strict=True)]
+
+
+def _setting_gradient(name, da, x, recurrent):
+    """∂L/∂(setting name) from the gates' ∂L/∂a_g[t]: Σ_t of _setting_shares, each token's ∂L/∂a_g[t] times what
+    the setting multiplies there."""
+    return sum(_setting_shares(name, da, x, recurrent))
 
 
 def _puzzle_gradients(settings, sliders, trace, backward, recurrent):
@@ -549,21 +554,27 @@ def _puzzle_gradients(settings, sliders, trace, backward, recurrent):
     forward (dict of (T,) tensors, h among them), backward(settings, trace, r, dh_r) its BPTT (da per gate, trace as
     lists of floats), recurrent(trace, h_prev) what each gate's weight on h multiplies at each token.
     """
-    settings = dict.fromkeys(sliders, 0.0) | settings
     loss, grads, push = 0.0, dict.fromkeys(sliders, 0.0), None
+    for part, da, x, factors in _sentence_backwards(dict.fromkeys(sliders, 0.0) | settings, trace, backward, recurrent):
+        loss += part
+        for s in grads:
+            grads[s] += _setting_gradient(s, da, x, factors)
+        push = da if push is None else {g: [p + d for p, d in zip(push[g], da[g], strict=True)] for g in da}
+    return loss, grads, push
+
+
+def _sentence_backwards(settings, trace, backward, recurrent):
+    """Per sentence of PUZZLE_PAIR, in order: (its part of L, softplus(−number·κ·h_r) / 2; da, ∂L/∂a_g[t] per gate
+    and token; x, its features as lists; what each gate's weight on h multiplies at each token). As
+    _puzzle_gradients, whose loop this is."""
     for name in PUZZLE_PAIR:
         tokens = data.SENTENCES[name]
         values = {k: v.tolist() for k, v in trace(settings, tokens).items()}
         x, h_prev = data.token_features(tokens).tolist(), [0.0, *values["h"][:-1]]
         r, number = puzzle_readout(tokens)
         z = -number * PUZZLE_KAPPA * values["h"][r]
-        loss += softplus(z) / len(PUZZLE_PAIR)
         da = backward(settings, values, r, -number * PUZZLE_KAPPA * sigmoid(z) / len(PUZZLE_PAIR))
-        factors = recurrent(values, h_prev)
-        for s in grads:
-            grads[s] += _setting_gradient(s, da, x, factors)
-        push = da if push is None else {g: [p + d for p, d in zip(push[g], da[g], strict=True)] for g in da}
-    return loss, grads, push
+        yield softplus(z) / len(PUZZLE_PAIR), da, x, recurrent(values, h_prev)
 
 
 def lstm_puzzle_gradients(settings):
@@ -575,8 +586,30 @@ def lstm_puzzle_gradients(settings):
     of LSTM_GATES, ∂L/∂a_g[t] for each token t, summed over the two sentences (their tokens align): how L moves
     if the gate's pre-activation at that word rises, so −push is the way training pushes W_g and b_g there.
     """
-    recurrent = lambda trace, h_prev: dict.fromkeys(LSTM_GATES, h_prev)  # noqa: E731 (every gate's g_h: h_{t−1})
-    return _puzzle_gradients(settings, LSTM_PUZZLE_SETTINGS, lstm_sentence_trace, lstm_sentence_backward, recurrent)
+    return _puzzle_gradients(
+        settings, LSTM_PUZZLE_SETTINGS, lstm_sentence_trace, lstm_sentence_backward, _lstm_recurrent
+    )
+
+
+def _lstm_recurrent(trace, h_prev):
+    """What each LSTM gate's weight on h multiplies at each token: h_{t−1}, for every gate."""
+    return dict.fromkeys(LSTM_GATES, h_prev)
+
+
+def lstm_puzzle_shares(settings=None):
+    """Where each setting's gradient comes from, at the memory puzzle's settings (default: the sliders' start values;
+    missing ones are their start values): {setting: {sentence: [share of token t]}} for every setting of the one-unit
+    LSTM (setting_names(LSTM_GATES): the sliders and the weights held at 0) and sentence of PUZZLE_PAIR, a token's
+    share being its gate's ∂L/∂a_g[t] times what the setting multiplies there (1 for b_g, so b_g's shares are the
+    gate's ∂L/∂a_g; h_{t−1} for g_h; feature k of x_t for g_k). A slider's shares, summed over the sentences and
+    tokens, are lstm_puzzle_gradients' grads: one step of training moves it by −lr times that sum (unclipped)."""
+    settings = start_values(LSTM_PUZZLE_SETTINGS) | (settings or {})
+    shares = {s: {} for s in setting_names(LSTM_GATES)}
+    parts = _sentence_backwards(settings, lstm_sentence_trace, lstm_sentence_backward, _lstm_recurrent)
+    for name, (_, da, x, factors) in zip(PUZZLE_PAIR, parts, strict=True):
+        for s in shares:
+            shares[s][name] = _setting_shares(s, da, x, factors)
+    return shares
 
 
 def gru_sentence_backward(settings, trace, r, dh_r):

@@ -1,4 +1,5 @@
-"""Checks for lessons 04 and 05: the LSTM cell, its sequence, their backward passes, the gradient highway.
+"""Checks for lessons 04 and 05: the LSTM cell, its sequence, the memory puzzle and training's first move on it, the
+backward passes, the gradient highway.
 
 B batch, n_x input features, n_h hidden units, T time steps. Params W_f, W_i, W_c, W_o (n_h, n_h + n_x)
 act on [h_prev, x_t]; b_* are (n_h,). The oracle is torch.nn.LSTMCell on our params (through
@@ -11,7 +12,7 @@ import dataclasses
 import torch
 from torch import nn
 
-from gatelab import dynamics, interop
+from gatelab import data, dynamics, interop
 from gatelab.checks.core import (
     CheckFailed,
     Mistake,
@@ -423,6 +424,74 @@ def memory_puzzle_solved(settings):
     if not solved:
         raise CheckFailed(f"not solved yet: {message}")
     passed(message)
+
+
+PUZZLE_GATE_NAMES = {"f": "the forget gate", "i": "the input gate", "c": "the candidate", "o": "the output gate"}
+NO_SHARE = 1e-12  # a token's share of a slider's gradient below this is none (the start's gradients are ≈ 1e-3)
+
+
+def _token_label(t):
+    """Token t of the puzzle's two sentences: "','", or "'cat'/'cats'" where they differ."""
+    words = dict.fromkeys(data.SENTENCES[name][t] for name in dynamics.PUZZLE_PAIR)
+    return "/".join(map(repr, words))
+
+
+def _tokens_phrase(ts):
+    """Tokens ts of the puzzle's sentences in words: 'ate' (token 5), the 5 tokens from ',' to ',' (tokens 2–6)."""
+    if len(ts) > 2 and ts == list(range(ts[0], ts[-1] + 1)):
+        return f"the {len(ts)} tokens from {_token_label(ts[0])} to {_token_label(ts[-1])} (tokens {ts[0]}–{ts[-1]})"
+    return ", ".join(f"{_token_label(t)} (token {t})" for t in ts)
+
+
+def _tokens_with_share(per_sentence):
+    """The tokens where a share (per sentence: a list per token) is not none in some sentence."""
+    return [t for t, token in enumerate(zip(*per_sentence.values(), strict=True)) if max(map(abs, token)) > NO_SHARE]
+
+
+def _why_it_moves(slider, shares):
+    """One clause: what slider multiplies and so which of its gate's pushes its gradient gathers (shares:
+    dynamics.lstm_puzzle_shares)."""
+    gate = slider[2:] if slider.startswith("b_") else slider.split("_")[0]
+    name, what = PUZZLE_GATE_NAMES[gate], slider.split("_", 1)[1]
+    multiplies = "1 at every token" if slider.startswith("b_") else "h_prev" if what == "h" else f"the feature {what}"
+    summed = [sum(token) for token in zip(*shares[slider].values(), strict=True)]
+    gathers = [t for t, share in enumerate(summed) if abs(share) > NO_SHARE]
+    pushed = _tokens_with_share(shares[f"b_{gate}"])  # a bias multiplies 1: its shares are the gate's ∂L/∂a_g
+    if gathers:
+        only = "only " if set(gathers) < set(pushed) else ""
+        where = f"{only}at {_tokens_phrase(gathers)}: ∂L/∂{slider} = {sum(summed):+.4f}"
+        return f"{slider} multiplies {multiplies}, so it gathers {name}'s push {where}"
+    if _tokens_with_share(shares[slider]):
+        cancel = "which has opposite signs in the two sentences: their pushes cancel"
+        return f"{slider} multiplies {multiplies}, {cancel}, ∂L/∂{slider} = 0"
+    return f"{slider} multiplies {multiplies}, which is 0 at {_tokens_phrase(pushed)}, where {name} is pushed"
+
+
+def first_mover(prediction):
+    """Is prediction the slider of the memory puzzle that training's first step moves most, from the sliders' start
+    values (gatelab.dynamics.lstm_puzzle_training: the page's Step)? Says which did, and why: a slider moves by
+    −lr times its gradient, the sum over the tokens of its gate's ∂L/∂a_g[t] times what it multiplies there
+    (dynamics.lstm_puzzle_shares)."""
+    sliders = list(dynamics.LSTM_PUZZLE_SETTINGS)
+    if not isinstance(prediction, str) or prediction not in sliders:
+        got = repr(prediction) if isinstance(prediction, str) else describe(prediction)
+        raise CheckFailed(f"expected one of the puzzle's slider names, as a string: {', '.join(sliders)}; got {got}")
+    before, after = (record["settings"] for record in dynamics.lstm_puzzle_training(steps=1))
+    moved = {s: after[s] - before[s] for s in sliders}
+    shares = dynamics.lstm_puzzle_shares(before)
+    most = max(sliders, key=lambda s: abs(moved[s]))
+    if abs(moved[prediction]) < abs(moved[most]):
+        yours = f"by {moved[prediction]:+.4f}" if moved[prediction] else "not at all"
+        raise CheckFailed(
+            f"training's first step moved {most} most ({moved[most]:+.4f}), {prediction} {yours}. A slider moves in "
+            f"proportion to the sum, over the tokens, of its gate's push (−∂L/∂a) times what it multiplies there: "
+            f"{_why_it_moves(most, shares)}; {_why_it_moves(prediction, shares)} [lstm.first-mover.{prediction}]"
+        )
+    runner_up = max((s for s in sliders if s != prediction), key=lambda s: abs(moved[s]))
+    passed(
+        f"{prediction}: training's first step moved it most ({moved[prediction]:+.4f}; next {runner_up}, "
+        f"{moved[runner_up]:+.4f}): {_why_it_moves(prediction, shares)}"
+    )
 
 
 def expect_grads_grouped(got, expected, dims, hints, fn_name, mistakes=(), inputs=()):
