@@ -21,17 +21,18 @@ close these; the guard makes tampering a deliberate attack on the grader rather 
 KERNEL_BUILTINS = ("input", "get_ipython", "display", "exit", "quit", "_", "__", "___", "getpass")
 
 
-def warm_up_optimizer(torch):
-    """Build and step a torch.optim.Adam once, so that what torch's first optimizer changes is in the snapshot.
+def lazily_initialised(key, saved, current, trusted):
+    """Whether a watched module's entry changed from saved to current as torch itself initialises things late.
 
-    The first optimizer imports torch._dynamo, which rebinds torch.manual_seed and other torch internals,
-    and its first step sets the profiler's: done by a lesson's training cell, the guard would take that
-    for tampering.
+    torch sets some of its state only on first use: the first optimizer imports torch._dynamo, which wraps
+    torch.manual_seed (current.__wrapped__ is the saved function, wrapped by torch's own code) and fills private
+    caches and flags (_marked_safe_globals_set, _cupti_monitor_checked: a private name whose saved value was None,
+    a bool or a set). Such a change is kept, not undone: importing torch._dynamo ahead (1.5 s) would cost every
+    notebook what only the training lessons use. Anything else changed in a watched module is undone.
     """
-    weight = torch.zeros(1, requires_grad=True)
-    optimizer = torch.optim.Adam([weight])
-    weight.sum().backward()
-    optimizer.step()
+    if getattr(current, "__wrapped__", None) is saved and saved is not None and trusted(current):
+        return True
+    return key.startswith("_") and (saved is None or isinstance(saved, bool | set | frozenset))
 
 
 def install(nonce, name):
@@ -50,7 +51,6 @@ def install(nonce, name):
 
     for info in pkgutil.walk_packages(gatelab.__path__, "gatelab."):
         importlib.import_module(info.name)
-    warm_up_optimizer(torch)
 
     def show_warning(message, category, filename, lineno, file=None, line=None):
         print(warnings.formatwarning(message, category, filename, lineno, line).rstrip())
@@ -95,10 +95,17 @@ def install(nonce, name):
     def restore_namespace(label, current, saved, set_, del_, delete_added, report, module=True):
         """Put back every changed or deleted entry of saved; delete added ones (all, or those shadowing builtins).
 
-        Added dunder names are left alone in a module (__warningregistry__), not in a class (__eq__).
+        Added dunder names are left alone in a module (__warningregistry__), not in a class (__eq__). In a module
+        of torch, what torch initialises late (lazily_initialised) becomes the saved value instead.
         """
-        for key, value in saved.items():
-            if current.get(key, restore_namespace) is not value:
+        for key, value in list(saved.items()):
+            now = current.get(key, restore_namespace)
+            if now is value:
+                continue
+            in_torch = module and label.split(".")[0] == "torch"
+            if in_torch and key in current and lazily_initialised(key, value, now, trusted):
+                saved[key] = now
+            else:
                 report.append(f"{label}.{key}")
                 set_(key, value)
         added = [k for k in current if k not in saved and not (module and k.startswith("__"))]

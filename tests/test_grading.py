@@ -130,8 +130,18 @@ gl.checks.core.tensor_problem = lambda *args, **kwargs: None
 import builtins
 _isinstance = builtins.isinstance
 builtins.isinstance = lambda obj, cls: True if cls is torch.Tensor else _isinstance(obj, cls)
+import functools
+torch.manual_seed = functools.wraps(torch.manual_seed)(lambda seed: None)  # looks like torch's own wrapping
 """
 )
+
+# Honest code whose first torch optimizer step is the notebook's: torch then initialises state late (it imports
+# torch._dynamo, which wraps torch.manual_seed), which the guard must not take for tampering.
+FIRST_OPTIMIZER = """weight = torch.zeros(3, requires_grad=True)
+optimizer = torch.optim.Adam([weight], lr=0.1)
+weight.sum().backward()
+optimizer.step()
+"""
 
 TAMPERING = (
     ZEROS_RNN
@@ -293,7 +303,14 @@ CASES = [
             "gatelab.checks.rnn.cell_forward_matches_torch",
             "gatelab.checks.core.tensor_problem",
             "builtins.isinstance",
+            "torch.manual_seed",
         ],
+    ),
+    Case(
+        "first-optimizer",
+        lambda r, s, c: {NB: with_cell(solved(r, s), "rnn_cell_forward", FIRST_OPTIMIZER)},
+        6,
+        ["✓ rnn_cell_forward matches torch.nn.RNNCell for B=1"],
     ),
     Case(
         "lying-objects",
@@ -441,6 +458,11 @@ def test_each_submission_gets_what_it_earned_and_says_why(batch, case):
     text = feedback_text(batch["course"], case.student)
     for line in case.feedback:
         assert line in text, f"{case.student}: feedback lacks {line!r}"
+
+
+def test_torch_initialising_itself_late_is_not_tampering(batch):
+    text = feedback_text(batch["course"], "first-optimizer")
+    assert "undid" not in text and "Tampering" not in text
 
 
 def test_the_batch_grades_everyone_and_alters_no_submission(batch):
