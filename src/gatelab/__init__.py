@@ -4,7 +4,8 @@ Notebooks `import gatelab as gl`: anything with `gl.` is the course's machinery,
 what the lesson builds. Modules: interop (params dicts <-> torch cells), checks (feedback for the
 graded tests), dynamics (what the widgets compute), widgets (sliders and live figures), plots,
 data (the lessons' sentences and tasks), train (small networks to train), probe (opening a trained
-network, lesson 06), agreement_study (lesson 06's cached study: what gates buy on agreement), runs
+network, lesson 06), film (lesson 06's training film: checkpoints recorded while a network trains),
+agreement_study (lesson 06's cached study: what gates buy on agreement), runs
 (running and caching long studies), experiments (lesson 07's grid of variants and its cache), specialize (lesson 07's
 LSTM whose gates start identical, and its cache), forgetting (lesson 07's task that needs forgetting, and
 what each model costs on it).
@@ -16,6 +17,7 @@ from gatelab import (
     data,
     dynamics,
     experiments,
+    film,
     forgetting,
     interop,
     plots,
@@ -34,6 +36,7 @@ __all__ = [
     "dynamics",
     "environment_report",
     "experiments",
+    "film",
     "forgetting",
     "interop",
     "plots",

@@ -1,5 +1,5 @@
 """Checks for lesson 06, how gates learn without labels: take a forget gate apart, find the number unit,
-measure gate saturation.
+measure gate saturation, find in a training film the step where the number unit appears.
 
 N examples (sentences), T tokens, H hidden units. Every case is built so that its answer is known by
 construction — the unit that carries the number, how many activations of each unit are saturated —
@@ -447,3 +447,139 @@ def saturation_threshold_cases(saturation_fractions):
     for (N, T, H, seed), (low, high) in zip(SATURATION_CASES, thresholds, strict=True):
         for dtype in (torch.float64, torch.float32):
             saturation_thresholds(saturation_fractions, low, high, dtype, seed, N, T, H)
+
+
+# --- number_unit_appears(steps, correlation, threshold) -> the step from which |correlation| stays above ---
+
+APPEARS_ARGS = ("steps", "correlation", "threshold")
+
+
+def appears_case(K=12, dtype=torch.float64, seed=0, sign=1, threshold=0.8, lasting=True):
+    """(steps (K,) int64, correlation (K,), threshold): a film's checkpoints. The steps are irregular (so that no
+    step equals its index, from the second on); the correlation rises from 0 to above threshold, dips below it once
+    (from K = 4), then stays above; sign -1 turns it negative. With lasting=False the last checkpoint is below."""
+    g = torch.Generator().manual_seed(8000 + seed)
+    steps = torch.cumsum(torch.randint(2, 30, (K,), generator=g), 0) - 2
+    steps[0] = 0
+    rise = torch.linspace(0, 1, K, dtype=torch.float64) ** 0.5
+    correlation = threshold * rise * 1.2 + 0.01 * torch.rand(K, generator=g, dtype=torch.float64)
+    correlation = correlation.clamp(max=0.999)
+    near = (correlation - threshold).abs() < 0.01  # no value on the threshold, in float32 as in float64
+    correlation[near] += 0.02
+    above = (correlation > threshold).nonzero().flatten().tolist()
+    if K >= 4 and len(above) >= 2 and above[0] + 1 < K - 1:
+        correlation[above[0] + 1] = threshold - 0.05  # a dip below, after the first crossing
+    if not lasting:
+        correlation[-1] = threshold - 0.02
+    if K == 1:
+        correlation[0] = threshold + 0.05 if lasting else threshold - 0.05
+    return steps, (sign * correlation).to(dtype), threshold
+
+
+def appears_oracle(steps, correlation, threshold):
+    """The step from which |correlation| > threshold at every later checkpoint, by a plain loop; None if the last
+    checkpoint is not above."""
+    first = None
+    for step, r in zip(steps.tolist(), correlation.tolist(), strict=True):
+        first = (first if first is not None else step) if abs(r) > threshold else None
+    return first
+
+
+def _first_crossing(steps, correlation, threshold):
+    above = (correlation.abs() > threshold).nonzero()
+    return int(steps[above[0]]) if len(above) else None
+
+
+def _index_not_step(steps, correlation, threshold):
+    step = appears_oracle(steps, correlation, threshold)
+    return None if step is None else steps.tolist().index(step)
+
+
+def _signed(steps, correlation, threshold):
+    return appears_oracle(steps, correlation.abs() * correlation.sign().clamp(min=0), threshold)
+
+
+def as_value(step):
+    """A step (or None, as -1) as a tensor, for core.recognise."""
+    return {"step": torch.tensor(-1 if step is None else step)}
+
+
+APPEARS_MISTAKES = (
+    Mistake(
+        "analysis.first-crossing",
+        "the first checkpoint above the threshold",
+        "the unit must *stay* above it: after the first crossing it dips below again; find the step from which "
+        "every later checkpoint is above",
+        lambda *args: as_value(_first_crossing(*args)),
+    ),
+    Mistake(
+        "analysis.index-not-step",
+        "the checkpoint's index",
+        "return the training step of that checkpoint, steps[k], not its index k: the checkpoints are not every step",
+        lambda *args: as_value(_index_not_step(*args)),
+    ),
+    Mistake(
+        "analysis.appears-without-abs",
+        "the signed correlation",
+        "this unit codes singular as low: compare |correlation| with the threshold",
+        lambda *args: as_value(_signed(*args)),
+    ),
+)
+
+
+def as_step(got, fn_name="number_unit_appears"):
+    """The int (or None) a learner returned as a step; CheckFailed for anything else."""
+    if got is None:
+        return None
+    integer = isinstance(got, torch.Tensor) and not (got.dtype.is_floating_point or got.dtype.is_complex)
+    if integer and type(got) is torch.Tensor and got.numel() == 1 and got.dtype != torch.bool:
+        return int(got)
+    if type(got) is int or isinstance(got, np.integer):
+        return int(got)
+    raise CheckFailed(f"{fn_name} should return a training step (an int from steps) or None, got {describe(got)}")
+
+
+def expect_appears(number_unit_appears, steps, correlation, threshold):
+    """Run the learner's number_unit_appears on the case; CheckFailed unless it returns the oracle's step."""
+    args = (steps, correlation, threshold)
+    out = run_learner(number_unit_appears, args, APPEARS_ARGS, ("step",), fn_name="number_unit_appears")
+    got, expected = as_step(out["step"]), appears_oracle(*args)
+    if got != expected:
+        mistake = recognise(as_value(got), APPEARS_MISTAKES, *args)
+        values = ", ".join(f"{s}: {abs(r):.2f}" for s, r in zip(steps.tolist(), correlation.tolist(), strict=True))
+        raise CheckFailed(
+            f"number_unit_appears: expected {expected}, got {got}, for threshold {threshold} and |correlation| "
+            f"at each step {{{values}}}" + (f"\n{hint(mistake)}" if mistake else "")
+        )
+    return got
+
+
+def number_unit_appears_returns_step(number_unit_appears):
+    """Does number_unit_appears return a training step (one of steps, not its index), or None when the unit
+    never stays above the threshold?"""
+    steps, correlation, threshold = appears_case(K=8, seed=1)
+    expect_appears(number_unit_appears, steps, correlation, threshold)
+    steps, correlation, threshold = appears_case(K=8, seed=2, lasting=False)
+    expect_appears(number_unit_appears, steps, correlation, threshold)
+    passed("number_unit_appears returns a training step, and None when the unit does not stay above the threshold")
+
+
+def number_unit_appears_stays_above(number_unit_appears, K=12, dtype=torch.float64, seed=0, sign=-1, threshold=0.8):
+    """Does number_unit_appears find the step from which |correlation| stays above threshold, past a dip below it
+    after the first crossing, for a unit whose correlation is negative?"""
+    steps, correlation, threshold = appears_case(K, dtype, seed, sign, threshold)
+    step = expect_appears(number_unit_appears, steps, correlation, threshold)
+    passed(f"number_unit_appears finds step {step}, from which |correlation| stays above {threshold}, for K={K}, "
+           f"{'negative' if sign < 0 else 'positive'} correlation, {dtype}")  # fmt: skip
+
+
+def number_unit_appears_random_cases(number_unit_appears):
+    """number_unit_appears_stays_above at random sizes (K = 1 and 2 included), both signs, other thresholds, in
+    float64 and float32, and with a last checkpoint below the threshold."""
+    g = torch.Generator().manual_seed(9)
+    cases = [(int(torch.randint(3, 40, (), generator=g)), seed) for seed in range(5)] + [(1, 97), (2, 98)]
+    for K, seed in cases:
+        for dtype, sign, threshold in ((torch.float64, 1, 0.9), (torch.float32, -1, 0.5)):
+            number_unit_appears_stays_above(number_unit_appears, K, dtype, seed, sign, threshold)
+        steps, correlation, threshold = appears_case(K, seed=seed, lasting=False)
+        expect_appears(number_unit_appears, steps, correlation, threshold)

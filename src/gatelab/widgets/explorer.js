@@ -43,8 +43,9 @@ function decimals(step) {
   return Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
 }
 
-/** A native range input for one setting (the model's trait of that name), its label and its value beside it. */
-function sliderRow(parent, setting, model, onMove) {
+/** A native range input for one setting (the model's trait of that name), its label and its value beside it, in
+ * words valueText(name, value) gives (default: the number, to the step's decimals). */
+function sliderRow(parent, setting, model, onMove, valueText) {
   const id = `gl-slider-${nextId++}-${setting.name}`;
   const row = document.createElement("div");
   row.className = "gl-slider";
@@ -61,7 +62,7 @@ function sliderRow(parent, setting, model, onMove) {
   const fromModel = () => {
     const value = model.get(setting.name);
     input.value = value;
-    output.textContent = value.toFixed(places);
+    output.textContent = valueText?.(setting.name, value) ?? value.toFixed(places);
     input.setAttribute("aria-valuetext", output.textContent);
   };
   // The keys that move a range input are its own: JupyterLab's notebook, an ancestor, would take them (cancel
@@ -87,10 +88,10 @@ function sliderRow(parent, setting, model, onMove) {
  * Build an explorer in el once: its sliders (from the model's _settings), a text alternative in a polite live
  * region, and an SVG figure (WIDTH × height) that draw(svg, constants) builds and whose returned
  * show(numbers, settings) moves it. On every change, compute(settings, constants) gives the numbers,
- * describe(numbers, settings) the text; constants is the model's _constants, the fixed data. Returns the cleanup
- * anywidget calls.
+ * describe(numbers, settings) the text; constants is the model's _constants, the fixed data. valueText(name, value),
+ * if given, words a slider's value (a film's checkpoint as its training step). Returns the cleanup anywidget calls.
  */
-export function mount({ model, el }, { name, figureLabel, draw, compute, describe, height = HEIGHT }) {
+export function mount({ model, el }, { name, figureLabel, draw, compute, describe, height = HEIGHT, valueText }) {
   const settings = model.get("_settings"), constants = model.get("_constants") ?? {};
   el.classList.add("gl-explorer", `gl-${name}`);
   el.dataset.explorer = model.get("_explorer"); // the Python class: a page's tests know which explorer it is
@@ -128,7 +129,7 @@ export function mount({ model, el }, { name, figureLabel, draw, compute, describ
       update(false);
     });
   };
-  const cleanups = settings.map((setting) => sliderRow(controls, setting, model, onMove));
+  const cleanups = settings.map((setting) => sliderRow(controls, setting, model, onMove, valueText));
   update(true);
   return () => {
     clearTimeout(describing);
