@@ -581,8 +581,8 @@ def _walked_forward(x, h0, params, dh_seq):
     dh, dxs, totals = torch.zeros_like(h0), [], dict.fromkeys(GRAD_NAMES, 0)
     for t, h_prev in enumerate(h_prevs):
         grads = _cell_grads(x[:, t], h_prev, params, dh_seq[:, t] + dh)
-        dh = grads["dh_prev"]
-        dxs.append(grads["dx_t"])
+        dh, dx_t = grads["dh_prev"], grads["dx_t"]
+        dxs.append(dx_t)
         totals = {name: totals[name] + grads[name] for name in GRAD_NAMES}
     return {"dx": torch.stack(dxs, dim=1), "dh0": dh, **totals}
 

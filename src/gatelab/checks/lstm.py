@@ -544,7 +544,7 @@ def _twisted_step(twist):
         for g in straight:  # the gradient goes straight to the pre-activation: the derivative left out
             gates[g] = differentiated_as(gates[g], nn.functional.linear(hx, params[f"W_{g}"], params[f"b_{g}"]))
         f, i, c_tilde, o = (gates[g] for g in GATES)
-        c_next = f * c_prev + i * c_tilde
+        c_next = torch.addcmul(f * c_prev, i, c_tilde)  # f ⊙ c_prev + i ⊙ c_tilde
         if twist == "c-next-for-c-prev":  # df = dc ⊙ c_next
             c_next = differentiated_as(c_next, f * c_next.detach() + f.detach() * c_prev + i * c_tilde)
         if twist == "dc-prev-without-f":  # dc_prev = dc
