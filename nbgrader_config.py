@@ -25,8 +25,9 @@ c.CourseDirectory.db_url = os.environ.get("GATES_GRADEBOOK_URL") or "sqlite:///"
     here, "autograde", "gradebook.db"
 )
 # Collect only what each student submitted themselves (nbgrader's exchange lets anyone submit as anyone).
-# A folder holding this file without autograde/exchange.py (the tests' temporary courses) keeps nbgrader's.
-if os.path.exists(os.path.join(here, "autograde", "exchange.py")):
+# A folder holding this file without autograde/exchange.py (the tests' temporary courses) keeps nbgrader's; a hub
+# with the course's exchange service (GATES_EXCHANGE_URL: deploy/jupyter/common/nbgrader_config.py) uses its own.
+if os.path.exists(os.path.join(here, "autograde", "exchange.py")) and not os.environ.get("GATES_EXCHANGE_URL"):
     c.ExchangeFactory.collect = "autograde.exchange.OwnerCheckedCollect"
 
 # Feedback a learner can read anywhere, offline (autograde/feedback.py): figures from assets/ embedded (their

@@ -9,6 +9,8 @@
 #   GATES_ROSTER            CSV with columns username,role (instructor or student),...  deploy/roster.csv
 #   GATES_FORMGRADER_URL    where the formgrader listens (a Kubernetes Service: http://formgrader:9999)
 #   GATES_FORMGRADER_TOKEN  the formgrader's API token, where the hub does not start it (Kubernetes)
+#   GATES_EXCHANGE_URL      where the course's exchange service listens, if the course uses it (exchange_service.py)
+#   GATES_EXCHANGE_TOKEN    the exchange service's API token, where the hub does not start it (Kubernetes)
 import csv
 import os
 from pathlib import Path
@@ -58,3 +60,24 @@ formgrader = {
 if "GATES_FORMGRADER_TOKEN" in os.environ:
     formgrader["api_token"] = os.environ["GATES_FORMGRADER_TOKEN"]
 c.JupyterHub.services.append(formgrader)  # noqa: F821
+
+# The exchange service (exchange_service.py), if the course uses it: a service named <course>-exchange that the
+# course's members and the formgrader may call, and so may their servers (a server's token carries the "server"
+# role's scopes, as far as its user has them). The local hub starts it as the grader account (jupyterhub_config.py).
+if os.environ.get("GATES_EXCHANGE_URL"):
+    access = f"access:services!service={COURSE}-exchange"
+    for role in c.JupyterHub.load_roles:  # noqa: F821
+        if role["name"] == "server":
+            role["scopes"].append(access)
+    c.JupyterHub.load_roles.append(  # noqa: F821
+        {
+            "name": f"{COURSE}-exchange",
+            "groups": [f"formgrade-{COURSE}", f"nbgrader-{COURSE}"],
+            "services": [COURSE],
+            "scopes": [access],
+        }
+    )
+    exchange = {"name": f"{COURSE}-exchange", "url": os.environ["GATES_EXCHANGE_URL"], "display": False}
+    if "GATES_EXCHANGE_TOKEN" in os.environ:
+        exchange["api_token"] = os.environ["GATES_EXCHANGE_TOKEN"]
+    c.JupyterHub.services.append(exchange)  # noqa: F821

@@ -17,6 +17,8 @@ Everything a site changes comes from GATES_* environment variables; the defaults
   GATES_HUB_IP, GATES_HUB_PORT   where the hub listens                                    all, 8000
   GATES_GRADEBOOK_URL   a PostgreSQL gradebook, postgresql+psycopg://...  (default: the course's SQLite)
   GATES_IDLE_TIMEOUT seconds after which an idle server is stopped (jupyterhub-idle-culler)     3600
+  GATES_EXCHANGE_URL the course's exchange service, run by the grader, GATES_EXCHANGE/<id> then the grader's
+                     alone: http://127.0.0.1:<port> (deploy/README.md, "Who submitted what")       unset: none
 
 Each student's server gets the limits of deploy/limits.py (memory, CPU, processes); course_hub.py holds what any
 hub of the course needs (the roster, groups, roles, the formgrader), which a Kubernetes hub runs too.
@@ -75,6 +77,8 @@ nbgrader_env = {
     "GATES_EXCHANGE": EXCHANGE,
     "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",  # nbgrader runs alembic as a program
 }
+if os.environ.get("GATES_EXCHANGE_URL"):
+    nbgrader_env["GATES_EXCHANGE_URL"] = os.environ["GATES_EXCHANGE_URL"]  # every step through the service
 
 # -- the hub, its proxy and its state ------------------------------------------------------------------
 c.JupyterHub.ip = os.environ.get("GATES_HUB_IP", "")
@@ -151,3 +155,14 @@ course["formgrader"].update(
         },
     }
 )
+
+# -- the exchange service (deploy/exchange_service.py), if GATES_EXCHANGE_URL is set: run by the grader account,
+# the only user who may write the exchange's folder ---------------------------------------------------------
+if "exchange" in course:
+    course["exchange"].update(
+        {
+            "command": [str(venv_bin / "python"), str(here / "exchange_service.py")],
+            "user": GRADER,
+            "environment": {"GATES_COURSE_ID": COURSE, "GATES_EXCHANGE": EXCHANGE},
+        }
+    )

@@ -177,7 +177,7 @@ class Hub:
     """JupyterHub on loopback with the course environment's deploy/jupyterhub_config.py (as deploy/README.md
     runs it: its files, read by every user's server, are the environment's), plus an admin service."""
 
-    def __init__(self, state, env_dir, roster, grader, course_dir, exchange):
+    def __init__(self, state, env_dir, roster, grader, course_dir, exchange, env=()):
         self.state = Path(state)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -195,6 +195,7 @@ class Hub:
             "GATES_HUB_API_PORT": str(free_port()),
             "GATES_PROXY_API_PORT": str(free_port()),
             "GATES_FORMGRADER_PORT": str(free_port()),
+            **dict(env),
         }
         self.process = None
 
@@ -300,19 +301,21 @@ def home(user):
     return Path(pwd.getpwnam(user).pw_dir)
 
 
-def make_exchange(path, grader):
+def make_exchange(path, grader, service=False):
     """The exchange as deploy/README.md sets it up: root 1777 (no student can remove a course's folder),
-    the course's folder made and owned by the grader."""
+    the course's folder made and owned by the grader; for the exchange service, the grader's alone (700)."""
     path.mkdir(mode=0o755)
-    os.chmod(path, 0o1777)
+    os.chmod(path, 0o700 if service else 0o1777)
     (path / COURSE_ID).mkdir()
-    os.chown(path / COURSE_ID, pwd.getpwnam(grader).pw_uid, pwd.getpwnam(grader).pw_gid)
+    for folder in (path, path / COURSE_ID) if service else (path / COURSE_ID,):
+        os.chown(folder, pwd.getpwnam(grader).pw_uid, pwd.getpwnam(grader).pw_gid)
     return path
 
 
 @contextlib.contextmanager
-def class_on_hub(student_roles, show_log=print):
-    """A running hub for a class: an instructor, the grader account and a student per role.
+def class_on_hub(student_roles, show_log=print, exchange_service=False):
+    """A running hub for a class: an instructor, the grader account and a student per role; with
+    exchange_service, the course's exchange service (deploy/exchange_service.py) in front of a private exchange.
 
     Yields a SimpleNamespace: hub, people ({"instructor"|"grader"|role: system user}), students (their
     names), course (the grader's course folder), exchange, env (the course environment). At the end the
@@ -327,9 +330,10 @@ def class_on_hub(student_roles, show_log=print):
         people.update({role: users.add(role) for role in student_roles})
         students = [people[role] for role in student_roles]
         course = grader_course(home(people["grader"]), people["grader"])
-        exchange = make_exchange(tmp / "exchange", people["grader"])
+        exchange = make_exchange(tmp / "exchange", people["grader"], service=exchange_service)
         roster = write_roster(tmp / "roster.csv", [people["instructor"]], students)
-        hub = Hub(tmp / "state", env_dir, roster, people["grader"], course, exchange).start()
+        env = {"GATES_EXCHANGE_URL": f"http://127.0.0.1:{free_port()}"} if exchange_service else {}
+        hub = Hub(tmp / "state", env_dir, roster, people["grader"], course, exchange, env).start()
         try:
             yield types.SimpleNamespace(
                 hub=hub, people=people, students=students, course=course, exchange=exchange, env=env_dir
@@ -392,7 +396,10 @@ def execute_in_server(client, code, timeout=300):
     kernel = client.request("POST", "api/kernels", json={"name": "python3"}).json()["id"]
     url = client.base.replace("http://", "ws://", 1) + f"api/kernels/{kernel}/channels"
     try:
-        return asyncio.run(_execute(url, client.session.headers["Authorization"], code, timeout))
+        # A thread of its own: an earlier test's Playwright (sync API) may keep an event loop running in this one.
+        with concurrent.futures.ThreadPoolExecutor(1) as thread:
+            coroutine = _execute(url, client.session.headers["Authorization"], code, timeout)
+            return thread.submit(asyncio.run, coroutine).result()
     finally:
         with contextlib.suppress(AssertionError, requests.RequestException):
             client.request("DELETE", f"api/kernels/{kernel}")

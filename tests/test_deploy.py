@@ -240,31 +240,40 @@ def test_the_kubernetes_hub_carries_the_course_settings_the_local_hub_runs(monke
         if isinstance(value, str):
             monkeypatch.setenv(name, value)
     monkeypatch.setenv("GATES_ROSTER", str(roster))
-    monkeypatch.setenv("GATES_FORMGRADER_TOKEN", "a-secret")  # the chart reads it from the secret gates-formgrader
+    # the chart reads these from the secret gates-formgrader
+    monkeypatch.setenv("GATES_FORMGRADER_TOKEN", "a-secret")
+    monkeypatch.setenv("GATES_EXCHANGE_TOKEN", "another-secret")
     c = Config()
     c.JupyterHub.load_roles = [{"name": "jupyterhub-idle-culler", "services": ["jupyterhub-idle-culler"]}]
     c.JupyterHub.services = [{"name": "jupyterhub-idle-culler"}]
     exec(compile(source, "course_hub.py", "exec"), {"c": c})
-    assert [role["name"] for role in c.JupyterHub.load_roles] == ["jupyterhub-idle-culler", "server", "formgrade-gates"]
-    local_roles = [role for role in hub.JupyterHub.load_roles if role["name"] in ("server", "formgrade-gates")]
-    assert c.JupyterHub.load_roles[1:] == local_roles
+    course_roles = ["server", "formgrade-gates", "gates-exchange"]
+    assert [role["name"] for role in c.JupyterHub.load_roles] == ["jupyterhub-idle-culler", *course_roles]
+    local = load(DEPLOY / "jupyterhub_config.py", monkeypatch, GATES_ENV="/opt/gates", GATES_HUB_STATE=tmp_path)
+    assert c.JupyterHub.load_roles[1:] == [role for role in local.JupyterHub.load_roles if role["name"] in course_roles]
     assert c.JupyterHub.load_groups == {
         "formgrade-gates": {"users": ["instructor"]},
         "nbgrader-gates": {"users": ["student1", "student2"]},
     }
-    culler, formgrader = c.JupyterHub.services
+    culler, formgrader, exchange = c.JupyterHub.services
     assert formgrader == {
         "name": "gates",
         "url": "http://formgrader:9999",
         "oauth_no_confirm": True,
         "api_token": "a-secret",
     }
+    assert exchange == {
+        "name": "gates-exchange",
+        "url": "http://formgrader:9998",
+        "display": False,
+        "api_token": "another-secret",
+    }
     local = services(hub)["gates"]
     assert {key: local[key] for key in ("name", "oauth_no_confirm")} == {"name": "gates", "oauth_no_confirm": True}
 
 
 def test_the_formgrader_deployment_is_the_service_the_hub_expects():
-    hub_env, user = values()["hub"]["extraEnv"], values()["singleuser"]
+    hub_env = values()["hub"]["extraEnv"]
     found = manifests()
     deployment, service = found["Deployment"], found["Service"]
     course = hub_env["GATES_COURSE_ID"]
@@ -272,7 +281,7 @@ def test_the_formgrader_deployment_is_the_service_the_hub_expects():
         hub_env["GATES_FORMGRADER_URL"] == f"http://{service['metadata']['name']}:{service['spec']['ports'][0]['port']}"
     )
     assert service["spec"]["selector"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
-    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    container, _exchange = deployment["spec"]["template"]["spec"]["containers"]
     assert container["ports"][0]["containerPort"] == service["spec"]["ports"][0]["port"]
     assert f"--port={service['spec']['ports'][0]['port']}" in container["command"]
     env = {item["name"]: item.get("value", item.get("valueFrom")) for item in container["env"]}
@@ -280,16 +289,69 @@ def test_the_formgrader_deployment_is_the_service_the_hub_expects():
     assert env["JUPYTERHUB_SERVICE_PREFIX"] == f"/services/{course}/"
     assert env["JUPYTERHUB_CLIENT_ID"] == f"service-{course}"
     assert env["JUPYTERHUB_API_TOKEN"] == hub_env["GATES_FORMGRADER_TOKEN"]["valueFrom"], "one secret, both sides"
-    # The exchange: one claim, at one path, in every student's pod and the formgrader's.
-    (claim,) = [v["persistentVolumeClaim"]["claimName"] for v in user["storage"]["extraVolumes"]]
-    assert found[f"PersistentVolumeClaim/{claim}"]["spec"]["accessModes"] == ["ReadWriteMany"]
-    (student_mount,) = user["storage"]["extraVolumeMounts"]
-    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
-    volumes = {
-        v["name"]: v["persistentVolumeClaim"]["claimName"] for v in deployment["spec"]["template"]["spec"]["volumes"]
-    }
-    (name,) = [n for n, c in volumes.items() if c == claim]
-    assert mounts[name] == student_mount["mountPath"] == user["extraEnv"]["GATES_EXCHANGE"] == env["GATES_EXCHANGE"]
+
+
+def test_the_exchange_is_a_service_whose_volume_no_student_mounts():
+    """The exchange service's container (beside the formgrader's) alone mounts the exchange; students' pods and the
+    formgrader call it at the address the hub registers, and may reach its port."""
+    hub_env, user = values()["hub"]["extraEnv"], values()["singleuser"]
+    found = manifests()
+    deployment, service = found["Deployment"], found["Service"]
+    formgrader, exchange = deployment["spec"]["template"]["spec"]["containers"]
+    env = {item["name"]: item.get("value", item.get("valueFrom")) for item in exchange["env"]}
+    course = hub_env["GATES_COURSE_ID"]
+    assert exchange["command"] == ["/opt/gates/.venv/bin/python", "/opt/gates/deploy/exchange_service.py"]
+    assert env["JUPYTERHUB_SERVICE_NAME"] == f"{course}-exchange" and env["GATES_COURSE_ID"] == course
+    assert env["JUPYTERHUB_SERVICE_PREFIX"] == f"/services/{course}-exchange/"
+    assert env["JUPYTERHUB_API_TOKEN"] == hub_env["GATES_EXCHANGE_TOKEN"]["valueFrom"], "one secret, both sides"
+    port = {p["name"]: p for p in service["spec"]["ports"]}["exchange"]
+    assert exchange["ports"] == [{"name": port["targetPort"], "containerPort": port["port"]}]
+    assert env["JUPYTERHUB_SERVICE_URL"] == f"http://0.0.0.0:{port['port']}/"
+    url = f"http://{service['metadata']['name']}:{port['port']}"
+    assert hub_env["GATES_EXCHANGE_URL"] == user["extraEnv"]["GATES_EXCHANGE_URL"] == url
+    formgrader_env = {item["name"]: item.get("value") for item in formgrader["env"]}
+    assert formgrader_env["GATES_EXCHANGE_URL"] == f"http://localhost:{port['port']}"
+    # The volume: in the exchange's container only, at GATES_EXCHANGE; in no student's pod.
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    (mount,) = exchange["volumeMounts"]
+    assert volumes[mount["name"]]["persistentVolumeClaim"]["claimName"] == "gates-exchange"
+    assert mount["mountPath"] == env["GATES_EXCHANGE"]
+    assert mount["name"] not in {m["name"] for m in formgrader["volumeMounts"]}
+    assert "storage" not in user and "GATES_EXCHANGE" not in user["extraEnv"]
+    # Students' pods may reach the service's port (the chart's policy blocks private addresses otherwise).
+    (rule,) = user["networkPolicy"]["egress"]
+    assert (
+        rule["to"][0]["podSelector"]["matchLabels"].items()
+        <= deployment["spec"]["template"]["metadata"]["labels"].items()
+    )
+    assert rule["ports"] == [{"port": port["port"], "protocol": "TCP"}]
+
+
+def test_with_an_exchange_url_the_local_hub_runs_the_exchange_service_and_every_server_calls_it(monkeypatch, tmp_path):
+    for name in ("GATES_COURSE_DIR", "GATES_GRADEBOOK_URL", "GATES_ROSTER", "GATES_EXCHANGE_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    url = "http://127.0.0.1:9998"
+    hub = load(
+        DEPLOY / "jupyterhub_config.py",
+        monkeypatch,
+        GATES_ENV="/opt/gates",
+        GATES_HUB_STATE=tmp_path,
+        GATES_EXCHANGE_URL=url,
+    )
+    exchange = services(hub)["gates-exchange"]
+    assert exchange["command"] == ["/opt/gates/.venv/bin/python", str(DEPLOY / "exchange_service.py")]
+    assert exchange["user"] == "grader-gates" and exchange["url"] == url
+    assert exchange["environment"] == {"GATES_COURSE_ID": "gates", "GATES_EXCHANGE": "/srv/nbgrader/exchange"}
+    roles = {role["name"]: role for role in hub.JupyterHub.load_roles}
+    assert "access:services!service=gates-exchange" in roles["server"]["scopes"]
+    assert roles["gates-exchange"]["groups"] == ["formgrade-gates", "nbgrader-gates"]
+    assert roles["gates-exchange"]["services"] == ["gates"]
+    assert hub.Spawner.environment["GATES_EXCHANGE_URL"] == url
+    assert services(hub)["gates"]["environment"]["GATES_EXCHANGE_URL"] == url
+    common = load(DEPLOY / "jupyter" / "common" / "nbgrader_config.py", monkeypatch)
+    assert common.ExchangeFactory.submit == "exchange_client.Submit"
+    assert len(common.ExchangeFactory) == 7
+    assert "collect" not in load(ROOT / "nbgrader_config.py", monkeypatch).ExchangeFactory
 
 
 def test_each_student_gets_the_measured_footprint_and_idle_servers_are_culled(limits):
