@@ -205,11 +205,17 @@ def runs_past_errors(cell):
 
 
 def explorer_cells(nb):
-    """The code cells that show an explorer whatever the learner wrote: they call gl.widgets and name no
-    learner's function or value (the cell that reopens a puzzle at the learner's settings does)."""
+    """The code cells that show an explorer whatever the learner wrote: they call gl.widgets, name no learner's
+    function (the cell that reopens a puzzle at the learner's settings does) and use no learner's value (a cell
+    that does is tagged raises-exception, as lesson 06's training film, which outlines the learner's unit)."""
     learner = solution_cells(nb)
     return [
-        c for c in nb.cells if c.cell_type == "code" and "gl.widgets." in c.source and not names_in(c.source, learner)
+        c
+        for c in nb.cells
+        if c.cell_type == "code"
+        and "gl.widgets." in c.source
+        and not names_in(c.source, learner)
+        and not runs_past_errors(c)
     ]
 
 

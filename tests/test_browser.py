@@ -78,7 +78,7 @@ def test_every_slider_redraws_its_figure_in_a_real_browser(page, lab, notebook):
             move_range(page, explorer, sliders.nth(s))
             assert figure.screenshot() != before, f"explorer {e}, slider {s}: the figure's pixels did not change"
             moved += 1
-    assert moved >= 2
+    assert moved > 0  # lesson 06 shows one explorer, its film, with one slider
     assert error_outputs(page) == []
     assert page.console_errors == []
 

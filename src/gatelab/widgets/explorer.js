@@ -34,6 +34,9 @@ export function label(parent, x, y, parts, attrs = {}) {
   return t;
 }
 
+// Element ids must differ across every explorer of a page, and each display may run its own copy of this module
+// (its counter starting at 0 again): a random prefix per copy keeps two puzzles' sliders apart.
+const ID_PREFIX = `gl-${Math.random().toString(36).slice(2, 10)}`;
 let nextId = 0;
 const ALT_DELAY = 150; // ms from the last slider move to the text alternative's new words
 const SLIDER_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End"]);
@@ -46,7 +49,7 @@ function decimals(step) {
 /** A native range input for one setting (the model's trait of that name), its label and its value beside it, in
  * words valueText(name, value) gives (default: the number, to the step's decimals). */
 function sliderRow(parent, setting, model, onMove, valueText) {
-  const id = `gl-slider-${nextId++}-${setting.name}`;
+  const id = `${ID_PREFIX}-slider-${nextId++}-${setting.name}`;
   const row = document.createElement("div");
   row.className = "gl-slider";
   row.innerHTML = `<label for="${id}"></label><input type="range" id="${id}"><output for="${id}"></output>
@@ -99,7 +102,7 @@ export function mount({ model, el }, { name, figureLabel, draw, compute, describ
     <p class="gl-alt" aria-live="polite"></p>`;
   const [controls, alt] = el.children;
   controls.style.gridTemplateRows = `repeat(${Math.ceil(settings.length / 2)}, auto)`; // two columns, read down
-  alt.id = `gl-alt-${nextId++}`;
+  alt.id = `${ID_PREFIX}-alt-${nextId++}`;
   const svg = node(el, "svg", {
     viewBox: `0 0 ${WIDTH} ${height}`, width: WIDTH, height, role: "img", class: "gl-figure",
     "aria-label": figureLabel, "aria-describedby": alt.id,
