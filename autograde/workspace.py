@@ -71,7 +71,7 @@ def run_nbgrader(args, cwd, timeout, check=False):
     """Run `nbgrader ARGS` in cwd with this environment's bin/ on PATH and autograde/ importable.
 
     Each run is a fresh process forked from a server that has imported nbgrader once (nbgrader_processes):
-    a process per submission, as before, without paying nbgrader's imports (1.5-3 s here) each time.
+    a process per submission, without paying nbgrader's imports (1.5-3 s here) each time.
     Returns a CompletedProcess (its output in stdout), or None when it ran longer than timeout seconds.
     """
     env = dict(os.environ)
