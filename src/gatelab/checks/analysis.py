@@ -16,6 +16,7 @@ from gatelab.checks.core import (
     Mistake,
     describe,
     expect_grads,
+    one_output_mistakes,
     passed,
     recognise,
     run_learner,
@@ -72,7 +73,7 @@ def hint(mistake):
 
 def _forget_mistake(part, id_, did, gives):
     """A Mistake of forget_parts in one part: gives(W_f, b_f, h_prev, ids) is that part, its hint FORGET_HINTS's."""
-    return Mistake(f"analysis.{id_}", did, FORGET_HINTS[part], lambda *args: {part: gives(*args)})
+    return one_output_mistakes("analysis", part)(id_, did, FORGET_HINTS[part], gives)
 
 
 FORGET_MISTAKES = (

@@ -91,6 +91,16 @@ class Mistake:
         return f"this is what {self.did} gives: {self.instead} [{self.id}]"
 
 
+def one_output_mistakes(track, output):
+    """The maker of a function's Mistakes when one output is checked: make(id_, did, instead, compute) is the Mistake
+    "<track>.<id_>" whose gives(*inputs) is {output: compute(*inputs)}."""
+
+    def make(id_, did, instead, compute):
+        return Mistake(f"{track}.{id_}", did, instead, lambda *inputs: {output: compute(*inputs)})
+
+    return make
+
+
 class ForbiddenCall(CheckFailed):
     """The learner's function called an API the exercise asks them to write themselves."""
 

@@ -11,12 +11,12 @@ import torch
 
 from gatelab.checks.core import (
     CheckFailed,
-    Mistake,
     call,
     describe,
     expect_unchanged,
     fmt_shape,
     no_autograd,
+    one_output_mistakes,
     passed,
     snapshot,
 )
@@ -79,9 +79,7 @@ def _centred_at_1e6(f, x, eps, expected):
     return _per_entry(lambda k: (float(f(_moved(x, k, 1e-6))) - float(f(_moved(x, k, -1e-6)))) / 2e-6, x)
 
 
-def _numerical_mistake(id_, did, instead, grad):
-    """A Mistake of numerical_gradient whose result is grad(f, x, eps, expected)."""
-    return Mistake(f"numerical.{id_}", did, instead, lambda f, x, eps, expected: {"grad": grad(f, x, eps, expected)})
+_numerical_mistake = one_output_mistakes("numerical", "grad")  # grad computed from (f, x, eps, expected)
 
 
 MISTAKES = (

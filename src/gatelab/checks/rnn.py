@@ -15,6 +15,7 @@ from gatelab.checks.core import (
     expect_outputs,
     no_autograd,
     on_random_cases,
+    one_output_mistakes,
     passed,
     run_learner,
     x_first,
@@ -61,9 +62,7 @@ def _h_block_transposed(params):
     return {**params, "W_h": torch.cat([W_hh.T, W_hx], dim=1)}
 
 
-def _cell_mistake(id_, did, instead, h_next):
-    """A Mistake of rnn_cell_forward whose h_next is h_next(x_t, h_prev, params)."""
-    return Mistake(f"rnn.{id_}", did, instead, lambda x_t, h_prev, params: {"h_next": h_next(x_t, h_prev, params)})
+_cell_mistake = one_output_mistakes("rnn", "h_next")  # h_next computed from (x_t, h_prev, params)
 
 
 CELL_MISTAKES = (

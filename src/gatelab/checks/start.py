@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from gatelab import interop
-from gatelab.checks.core import Mistake, expect_outputs, passed, run_learner
+from gatelab.checks.core import expect_outputs, one_output_mistakes, passed, run_learner
 
 GATE_ARGS = ("h_prev", "x_t", "W", "b")
 
@@ -41,9 +41,7 @@ def _x_first(W, n_x):
     return torch.cat([W[:, n_x:], W[:, :n_x]], dim=1)
 
 
-def _gate_mistake(id_, did, instead, g):
-    """A Mistake of gate whose output is g(h_prev, x_t, W, b)."""
-    return Mistake(f"start.{id_}", did, instead, lambda h_prev, x_t, W, b: {"gate": g(h_prev, x_t, W, b)})
+_gate_mistake = one_output_mistakes("start", "gate")  # the gate computed from (h_prev, x_t, W, b)
 
 
 GATE_MISTAKES = (
