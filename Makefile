@@ -4,11 +4,11 @@
 include lab.mk
 JOBS ?= 2
 
-.PHONY: setup-dev test lint bench export release student-copy grade insight bench-grading hub-env bench-hub clean
+.PHONY: setup-dev test lint site bench export release student-copy grade insight bench-grading hub-env bench-hub clean
 
 setup-dev: $(VENV)/.installed-dev
 
-$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt deploy/requirements.txt
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt requirements-site.txt deploy/requirements.txt
 	$(PIP_INSTALL) -r requirements-dev.txt 2>> $(VENV)/pip.log || (cat $(VENV)/pip.log; exit 1)
 	touch $@
 
@@ -27,7 +27,16 @@ test: setup-dev $(PROXY) $(AXE) lint
 	$(BIN)/python -m pytest -n $(JOBS) --durations=15 $(PYTEST_ARGS)
 
 lint: setup-dev
-	$(BIN)/ruff check src tests solutions autograde bench deploy nbgrader_config.py
+	$(BIN)/ruff check src tests solutions autograde bench deploy website nbgrader_config.py
+
+## site: the course as a static website, from lessons/ and with no network, in build/site (OUT=folder): Sphinx
+## with myst-nb and the book theme (requirements-site.txt); open build/site/index.html or serve the folder
+$(VENV)/.installed-site: $(VENV)/.installed requirements-site.txt
+	$(PIP_INSTALL) -r requirements-site.txt 2>> $(VENV)/pip.log || (cat $(VENV)/pip.log; exit 1)
+	touch $@
+
+site: $(VENV)/.installed-site
+	$(BIN)/python -m website.build $(if $(OUT),--out $(OUT))
 
 ## bench: measure the course against COURSE.md §7's budgets; prints and writes bench/results.md
 ## (python -m bench.bench --browser: the explorers' key press to pixels alone, bench/results-browser.md)
@@ -72,5 +81,5 @@ bench-hub: setup-dev $(PROXY)
 	$(BIN)/python -m bench.hub --students $(or $(N),20)
 
 clean:
-	rm -rf autograde/submitted autograde/autograded autograde/feedback autograde/gradebook.db dist
+	rm -rf autograde/submitted autograde/autograded autograde/feedback autograde/gradebook.db dist build
 	rm -f autograde/grading-report-*.json

@@ -409,7 +409,10 @@ async def _execute(url, authorization, code, timeout):
     from tornado.httpclient import HTTPRequest
     from tornado.websocket import websocket_connect
 
-    socket = await websocket_connect(HTTPRequest(url, headers={"Authorization": authorization}))
+    # Tornado gives up on the handshake after 20 s by default; with every student's kernel starting at once on two
+    # cores the server can take longer than that to answer, which is a wait, not a failure.
+    handshake = HTTPRequest(url, headers={"Authorization": authorization}, connect_timeout=180, request_timeout=180)
+    socket = await websocket_connect(handshake)
     msg_id = secrets.token_hex(8)
     header = {
         "msg_id": msg_id,
