@@ -9,17 +9,22 @@ Without Chromium these tests skip, except under CI (CI=true), where they must ru
 
 import contextlib
 import json
+import shutil
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser import require_chromium
-from tests.hub import COURSE_ID, PASSWORD, class_on_hub, home, release
+from tests.course import read
+from tests.hub import COURSE_ID, PASSWORD, class_on_hub, home, release, run
 
 pytestmark = pytest.mark.slow
 
 require_chromium()
 
+ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "01-why-gates"
 SPAWN = 240_000  # ms: logging in spawns the student's server (the machine may be busy with other hubs)
 UI = 60_000  # ms: anything else the page waits for
@@ -157,3 +162,39 @@ def test_the_instructor_opens_the_formgrader_as_its_own_page(hub_class, new_page
     expect(row.locator("td.status")).to_have_text("released", timeout=UI)
     print(f"failed loads: {page.failed_loads}")
     assert page.console_errors == [], page.failed_loads
+
+
+def test_the_course_sites_hub_link_opens_the_lesson_in_jupyterlab(hub_class, new_page):
+    """The course site's "Do this lesson" link to the class hub (website/build.py; deploy/site.toml names the hub
+    and the repository), followed in the browser: the student logs in, the hub sends them to their server's
+    nbgitpuller, which clones the course's repository into their home folder, and JupyterLab opens the lesson."""
+    from website.build import lesson_links
+
+    hub, student = hub_class.hub, hub_class.people["student"]
+    repo = publish_lessons(hub_class.exchange.parent / "gates-student.git", owner=student)
+    lesson = ROOT / "lessons" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    links = {"hub": {"url": hub.url}, "repository": {"git": str(repo), "github": "-", "branch": "main"}}
+    link = lesson_links(lesson, links)["hub"]
+    page = new_page()
+
+    log_in(page, hub, student, next_url=quote(link.removeprefix(hub.url), safe=""))
+    opened = f"{hub.url}/user/{student}/lab/tree/gates-student/lessons/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"
+    page.wait_for_url(f"{opened}**", timeout=SPAWN)
+    title = read(lesson).cells[0].source.splitlines()[0].removeprefix("# ")
+    expect(page.locator(".jp-Notebook").get_by_role("heading", name=title).first).to_be_visible(timeout=UI)
+    assert (home(student) / "gates-student" / "lessons" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+    print(f"failed loads: {page.failed_loads}")
+    assert page.console_errors == [], page.failed_loads
+
+
+def publish_lessons(repo, owner):
+    """A git repository at repo with the course's lessons/ and assets/ on branch main, owned by owner (git serves a
+    repository only to its owner: safe.directory), as a class publishes its student copy."""
+    for folder in ("lessons", "assets"):
+        shutil.copytree(ROOT / folder, repo / folder)
+    author = ("-c", "user.name=course", "-c", "user.email=course@localhost")
+    run("git", "init", "-q", "-b", "main", repo)
+    run("git", *author, "add", "lessons", "assets", cwd=repo)
+    run("git", *author, "commit", "-qm", "the lessons", cwd=repo)
+    run("chown", "-R", f"{owner}:", repo)
+    return repo

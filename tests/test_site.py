@@ -93,7 +93,7 @@ def test_every_lesson_page_says_how_to_do_the_lesson(site):
         assert hub.startswith(f"{links['hub']['url']}/hub/user-redirect/git-pull?")
         query = parse_qs(urlparse(hub).query)
         assert query["repo"] == [links["repository"]["git"]] and query["branch"] == [links["repository"]["branch"]]
-        assert query["urlpath"] == [f"lab/tree/gates-student/{notebook}"]
+        assert query["targetpath"] == ["gates-student"] and query["urlpath"] == [f"lab/tree/gates-student/{notebook}"]
         assert f"mybinder.org/v2/gh/{links['repository']['github']}/" in markup
 
 

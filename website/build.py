@@ -99,9 +99,9 @@ def lesson_links(notebook, links):
     relative = f"lessons/{notebook.parent.name}/{notebook.name}"
     repo = links["repository"]
     folder = repo["git"].rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
-    pull = urlencode(
-        {"repo": repo["git"], "branch": repo["branch"], "urlpath": f"lab/tree/{folder}/{relative}"}, quote_via=quote
-    )
+    # nbgitpuller clones into ~/<targetpath> (by default the URL's last part, ".git" and all), then opens urlpath.
+    pull = {"repo": repo["git"], "branch": repo["branch"], "targetpath": folder}
+    pull = urlencode(pull | {"urlpath": f"lab/tree/{folder}/{relative}"}, quote_via=quote)
     return {
         "local": relative,
         "hub": f"{links['hub']['url'].rstrip('/')}/hub/user-redirect/git-pull?{pull}",
