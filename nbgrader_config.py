@@ -32,7 +32,8 @@ if os.path.exists(os.path.join(here, "autograde", "exchange.py")) and not os.env
 
 # Feedback a learner can read anywhere, offline (autograde/feedback.py): figures from assets/ embedded (their
 # links are relative to the released lesson's folder), math as MathML, each explorer live, no MathJax
-# from a CDN. autograde/grade.py's feedback runs these too. A folder without that file keeps nbgrader's.
+# from a CDN. autograde/grade.py's feedback runs these too. A folder without that file keeps nbgrader's steps,
+# for feedback and for releasing alike.
 if os.path.exists(os.path.join(here, "autograde", "feedback.py")):
     c.GenerateFeedback.exporter_class = "autograde.feedback.OfflineHTMLExporter"
     c.GenerateFeedback.preprocessors = [
@@ -44,6 +45,25 @@ if os.path.exists(os.path.join(here, "autograde", "feedback.py")):
     ]
     c.EmbedFigures.lesson_dirs = [os.path.join(here, c.CourseDirectory.release_directory, "{assignment}")]
     c.EmbedFigures.figure_dirs = [os.path.join(here, "assets")]
+    # The released lessons carry those figures as data URIs, so they show them wherever they go (fetched from the
+    # exchange, downloaded, in Colab; JupyterLab draws no SVG cell attachment): nbgrader's own steps
+    # (nbgrader/converters/generate_assignment.py), in its order, with EmbedFigures before the checksums of the
+    # locked cells, which cover their source. Links are read from the source notebook's folder.
+    c.GenerateAssignment.preprocessors = [
+        "nbgrader.preprocessors.IncludeHeaderFooter",
+        "nbgrader.preprocessors.InstantiateTests",
+        "nbgrader.preprocessors.LockCells",
+        "nbgrader.preprocessors.ClearSolutions",
+        "nbgrader.preprocessors.ClearOutput",
+        "autograde.feedback.EmbedFigures",
+        "nbgrader.preprocessors.CheckCellMetadata",
+        "nbgrader.preprocessors.ComputeChecksums",
+        "nbgrader.preprocessors.SaveCells",
+        "nbgrader.preprocessors.ClearHiddenTests",
+        "nbgrader.preprocessors.ClearMarkScheme",
+        "nbgrader.preprocessors.ComputeChecksums",
+        "nbgrader.preprocessors.CheckCellMetadata",
+    ]
 
 # A deleted test cell is put back from the gradebook instead of leaving the submission ungradeable.
 c.OverwriteCells.add_missing_cells = True

@@ -9,6 +9,10 @@ nbgrader_config.py adds three steps to `nbgrader generate_feedback` (which autog
 and has the pages written by OfflineHTMLExporter, nbconvert's HTMLExporter without the MathJax script its
 template loads from a CDN. embed_figures, latex_to_mathml and markdown_math_to_mathml are plain functions
 of text, for any page made from the lessons.
+
+EmbedFigures runs for `nbgrader generate_assignment` too: the released lessons carry their figures as data URIs,
+so a lesson shows them wherever it goes (fetched from the exchange, downloaded, in Colab, on the course site).
+JupyterLab 4 does not draw an SVG cell attachment (jupyterlab#10464); it draws an SVG data URI.
 """
 
 import base64
@@ -48,6 +52,8 @@ MARKDOWN_IMAGE = re.compile(
 HTML_IMAGE = re.compile(r"<img\b[^>]{0,2000}>", re.I)
 HTML_SRC = re.compile(r"""\bsrc\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
 URL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:|//)", re.I)  # http:, data:, file:, //host
+DATA_URI = re.compile(r"data:image/[\w+.-]{1,40};base64,[A-Za-z0-9+/=]+")  # one run of base64: linear time
+ATTACHMENT = "attachment:"  # a markdown cell's link to one of its attachments: attachment:name
 
 # What markdown does not read as prose: code (fenced, spans) and images (their alt text and address).
 NOT_PROSE = re.compile(
@@ -76,11 +82,11 @@ BRACE_STYLE = {"\u23df": "border:1px solid;border-top:none", "\u23de": "border:1
 # -- figures ---------------------------------------------------------------------------------------
 
 
-def figure_data_uri(src, base_dirs, figure_dirs):
-    """The data URI of the image src links to (relative to one of base_dirs), or None.
+def figure_file(src, base_dirs, figure_dirs):
+    """The image file src links to (relative to one of base_dirs), as a resolved Path, or None.
 
-    Only an image file (by its suffix) inside one of figure_dirs is read: a link elsewhere (a solution, the
-    gradebook, /etc) is never embedded, whoever wrote it.
+    Only an image file (by its suffix) inside one of figure_dirs counts: a link elsewhere (a solution, the
+    gradebook, /etc) is never read, whoever wrote it.
     """
     path = unquote(src.split("#")[0].split("?")[0])
     if URL.match(src) or not path or Path(path).suffix.lower() not in IMAGE_TYPES:
@@ -89,16 +95,25 @@ def figure_data_uri(src, base_dirs, figure_dirs):
     for base in base_dirs:
         found = (Path(base) / path).resolve()
         if found.is_file() and any(found.is_relative_to(root) for root in roots):
-            data = base64.b64encode(found.read_bytes()).decode()
-            return f"data:{IMAGE_TYPES[found.suffix.lower()]};base64,{data}"
+            return found
     return None
 
 
-def embed_figures(markdown, base_dirs, figure_dirs):
+def figure_data_uri(src, base_dirs, figure_dirs):
+    """The data URI of the image src links to (relative to one of base_dirs), or None (figure_file's rule)."""
+    found = figure_file(src, base_dirs, figure_dirs)
+    if found is None:
+        return None
+    return f"data:{IMAGE_TYPES[found.suffix.lower()]};base64,{base64.b64encode(found.read_bytes()).decode()}"
+
+
+def embed_figures(markdown, base_dirs, figure_dirs, attachments=()):
     """markdown with every image it shows (![alt](src), <img src=…>) made to load nothing from elsewhere.
 
     A figure figure_data_uri finds is embedded; one from the web becomes a link to it (no page may fetch
-    from outside); any other stays as it was. Returns (markdown, the sources left as they were).
+    from outside); one of the cell's attachments (attachment:name, name in attachments) stays, nbconvert embeds
+    it; a markdown image of an attachment the cell lacks becomes its alt text (nbconvert would fail on it); any
+    other stays as it was. Returns (markdown, the sources left as they were).
     """
     missing = []
     if len(markdown) > MAX_MARKDOWN:
@@ -106,8 +121,11 @@ def embed_figures(markdown, base_dirs, figure_dirs):
 
     def markdown_image(m):
         src = m["src"].strip("<>")
-        if src.startswith("data:"):
+        if src.startswith("data:") or src.startswith(ATTACHMENT) and src[len(ATTACHMENT) :] in attachments:
             return m[0]
+        if src.startswith(ATTACHMENT):
+            missing.append(src)
+            return f"[image: {m['alt'] or src}]"
         if URL.match(src):
             return f"[image: {m['alt'] or src}]({m['src']})"
         uri = figure_data_uri(src, base_dirs, figure_dirs)
@@ -120,7 +138,7 @@ def embed_figures(markdown, base_dirs, figure_dirs):
         tag = m[0]
         found = HTML_SRC.search(tag)
         src = html.unescape(next(g for g in found.groups() if g is not None)) if found else ""
-        if not src or src.startswith("data:"):
+        if not src or src.startswith(("data:", ATTACHMENT)):
             return tag
         if URL.match(src):
             alt = re.search(r"""\balt\s*=\s*(?:"([^"]*)"|'([^']*)')""", tag, re.I)
@@ -212,9 +230,28 @@ def markdown_math_to_mathml(markdown):
 
     Code and images are left alone. A formula latex2mathml cannot read is shown as its LaTeX, in <code>.
     """
+    markdown, data_uris = _set_aside_data_uris(markdown)
     if len(markdown) > MAX_MARKDOWN:
-        return markdown
-    return "".join(text if code else MATH.sub(_math_html, text) for text, code in _prose_and_code(markdown))
+        return _put_back(markdown, data_uris)
+    typeset = "".join(text if code else MATH.sub(_math_html, text) for text, code in _prose_and_code(markdown))
+    return _put_back(typeset, data_uris)
+
+
+def _set_aside_data_uris(markdown):
+    """(markdown with each data: URI of an image as a short placeholder, [the URIs]): a released lesson's figures are
+    data URIs of up to 100 kB, which neither the length limit nor the image patterns should count."""
+    data_uris = []
+
+    def aside(m):
+        data_uris.append(m[0])
+        return f"data:\ue000{len(data_uris) - 1}\ue001"  # private-use characters: in no text
+
+    return DATA_URI.sub(aside, markdown), data_uris
+
+
+def _put_back(markdown, data_uris):
+    """markdown with the data URIs _set_aside_data_uris took out back in."""
+    return re.sub("data:\ue000(\\d+)\ue001", lambda m: data_uris[int(m[1])], markdown) if data_uris else markdown
 
 
 def formulas(markdown):
@@ -283,7 +320,8 @@ class EmbedFigures(Preprocessor):
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "markdown":
-            cell.source, missing = embed_figures(cell.source, self._bases, self.figure_dirs)
+            attached = cell.get("attachments", {})
+            cell.source, missing = embed_figures(cell.source, self._bases, self.figure_dirs, attached)
             for src in missing:
                 self.log.warning("figure %s not embedded: not found in %s", src, ", ".join(self.figure_dirs))
         return cell, resources

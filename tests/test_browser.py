@@ -1,7 +1,8 @@
 """Do the lessons work in a real browser? JupyterLab on loopback, driven through Debian's Chromium.
 
-For every source notebook with widgets: open it, run all cells, and for every explorer move each slider (a range
-input) with the keyboard and prove its figure's pixels (an SVG) changed; no error output, no browser console error.
+For every source notebook: open it, run all cells; axe-core finds no WCAG 2.1 A/AA violation in what the course puts
+on the page (its rendered markdown and its cells' outputs); for every explorer, move each slider (a range input) with
+the keyboard and prove its figure's pixels (an SVG) changed; no error output, no browser console error.
 Also nbgrader's Validate on a solved lesson, and the formgrader listing the course's assignments.
 Without Chromium these tests skip, except under CI (CI=true), where they must run.
 """
@@ -12,6 +13,7 @@ from playwright.sync_api import expect
 from tests.browser import (
     FIGURE,
     TOKEN,
+    axe_violations,
     close_sessions,
     course_copy,
     error_outputs,
@@ -24,6 +26,8 @@ from tests.browser import (
 from tests.course import ROOT, SOLUTION_NOTEBOOKS
 
 WIDGET_NOTEBOOKS = [p for p in SOLUTION_NOTEBOOKS if "gl.widgets." in p.read_text()]
+# What the course puts on a notebook's page in JupyterLab: its rendered markdown and its cells' outputs.
+COURSE_CONTENT = ".jp-Notebook .jp-RenderedMarkdown, .jp-Notebook .jp-OutputArea-output"
 
 pytestmark = pytest.mark.slow
 
@@ -59,14 +63,18 @@ def page(browser, lab):
     close_sessions(lab)
 
 
-@pytest.mark.parametrize("notebook", WIDGET_NOTEBOOKS, ids=lambda p: p.stem)
-def test_every_slider_redraws_its_figure_in_a_real_browser(page, lab, notebook):
+@pytest.mark.parametrize("notebook", SOLUTION_NOTEBOOKS, ids=lambda p: p.stem)
+def test_each_lesson_reads_accessibly_and_every_slider_redraws_in_a_real_browser(page, lab, notebook):
     # A workspace per notebook: JupyterLab would restore the tabs (and explorers) an earlier test opened.
     open_notebook(page, lab, notebook.relative_to(ROOT), workspace=notebook.stem)
     run_all(page)
     explorers = page.locator(".gl-explorer")
-    expect(explorers.first).to_be_visible(timeout=30_000)
+    if notebook in WIDGET_NOTEBOOKS:
+        expect(explorers.first).to_be_visible(timeout=30_000)
     assert error_outputs(page) == []
+    assert axe_violations(page, COURSE_CONTENT) == []
+    if notebook not in WIDGET_NOTEBOOKS:
+        return
     moved = 0
     for e in range(explorers.count()):
         explorer = explorers.nth(e)

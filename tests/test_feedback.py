@@ -1,6 +1,7 @@
 """Can a learner read the feedback anywhere: math typeset, figures embedded, explorers live, offline?
 
-autograde/feedback.py's steps one by one, then every lesson's page as `nbgrader generate_feedback` makes it
+autograde/feedback.py's steps one by one (EmbedFigures runs at release too), then every lesson's page as
+`nbgrader generate_feedback` makes it, from the solution and from the released lesson alone
 (tests/test_feedback_browser.py opens the pages of a graded class in Chromium with the network blocked).
 """
 
@@ -13,7 +14,7 @@ import nbformat
 import pytest
 from bs4 import BeautifulSoup
 from nbconvert.filters.markdown_mistune import markdown2html_mistune
-from nbgrader.converters import GenerateFeedback
+from nbgrader.converters import GenerateAssignment, GenerateFeedback
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
@@ -68,9 +69,13 @@ def prose(page_html):
     return soup.get_text()
 
 
-def feedback_page(nb, assignment):
-    """The page `nbgrader generate_feedback` makes of nb with the course's configuration (no grades)."""
+def feedback_page(nb, assignment, course=ROOT):
+    """The page `nbgrader generate_feedback` makes of nb with the course's configuration (no grades), graded in
+    course (a folder without assets/ and lessons/: figures only from the notebook)."""
     config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    if course != ROOT:
+        config.EmbedFigures.lesson_dirs = [str(course / "lessons" / "{assignment}")]
+        config.EmbedFigures.figure_dirs = [str(course / "assets")]
     feedback = GenerateFeedback(coursedir=CourseDirectory(config=config), config=config)
     exporter = feedback.exporter_class(parent=feedback, config=feedback.config)
     for step in feedback.preprocessors[2:]:  # not GetGrades (the gradebook) nor CSSHTMLHeaderPreprocessor
@@ -80,7 +85,7 @@ def feedback_page(nb, assignment):
             cell.metadata.nbgrader.setdefault("score", 0)
     resources = {
         "nbgrader": {"assignment": assignment, "notebook": assignment, "score": 0, "max_score": 0, "late_penalty": 0},
-        "metadata": {"path": str(ROOT / "autograde" / "autograded" / "someone" / assignment)},
+        "metadata": {"path": str(course / "autograde" / "autograded" / "someone" / assignment)},
     }
     return exporter.from_notebook_node(nb, resources=resources)[0]
 
@@ -192,6 +197,15 @@ def test_a_figure_from_the_web_becomes_a_link_and_data_uris_stay():
     )
 
 
+def test_an_attachment_the_cell_has_stays_one_it_lacks_becomes_its_alt_text(course):
+    """nbconvert embeds a cell's attachments itself, and fails on an attachment: link the cell lacks (a learner's
+    edit): the one stays for it, the other goes."""
+    markdown = '![cell](attachment:fig.svg) <img src="attachment:fig.svg"> ![gone](attachment:lost.svg)'
+    embedded, missing = embed_figures(markdown, [course / "lessons" / "01"], [course / "assets"], {"fig.svg": {}})
+    assert embedded == '![cell](attachment:fig.svg) <img src="attachment:fig.svg"> [image: gone]'
+    assert missing == ["attachment:lost.svg"]
+
+
 # -- widgets ---------------------------------------------------------------------------------------
 
 
@@ -232,6 +246,19 @@ def test_the_course_configures_the_feedback_steps():
     assert [Path(d).resolve() for d in config.EmbedFigures.figure_dirs] == [ROOT / "assets"]
 
 
+def test_the_course_configures_the_release_steps():
+    """Does `nbgrader generate_assignment` run nbgrader's own steps, in its order, and EmbedFigures before the
+    checksums of the locked cells (which cover their source)?"""
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT)).load_config()
+    steps = GenerateAssignment(coursedir=CourseDirectory(config=config), config=config).preprocessors
+    ours = "autograde.feedback.EmbedFigures"
+    nbgrader_steps = GenerateAssignment.class_traits()["preprocessors"].default()
+    nbgraders = [f"nbgrader.preprocessors.{s.__name__}" for s in nbgrader_steps]
+    assert [s for s in steps if s != ours] == nbgraders
+    assert steps.index(ours) == steps.index("nbgrader.preprocessors.ClearOutput") + 1
+    assert steps.index(ours) < steps.index("nbgrader.preprocessors.ComputeChecksums")
+
+
 @pytest.mark.parametrize("path", SOLUTION_NOTEBOOKS, ids=lambda p: p.parent.name)
 def test_every_lesson_page_loads_nothing_from_elsewhere(path):
     """Is each lesson's feedback page whole: math typeset, every figure in it, no script or file to fetch?"""
@@ -244,6 +271,20 @@ def test_every_lesson_page_loads_nothing_from_elsewhere(path):
     assert len(images) == len(figures) and all(img["src"].startswith("data:image/") for img in images)
     assert all(node["src"].startswith("data:") for node in soup.find_all(src=True))
     assert not soup.find_all("link", href=True) and not soup.find_all("script")
+
+
+@pytest.mark.parametrize("path", SOLUTION_NOTEBOOKS, ids=lambda p: p.parent.name)
+def test_every_released_lesson_page_shows_the_figures_it_carries(path, tmp_path):
+    """Is the page of a submission of the released lesson, graded where no assets/ is, whole: every <img> a data:
+    URI of the figure the solution links, with its alt text?"""
+    released = read(ROOT / "lessons" / path.parent.name / path.name)
+    page = feedback_page(released, path.parent.name, tmp_path / "nowhere")
+    images = BeautifulSoup(page, "html.parser").find_all("img")
+    links = re.findall(r"!\[([^\n]*?)\]\((\.\./\.\./assets/[^)\s]*)\)", "".join(c.source for c in read(path).cells))
+    assert [img["alt"] for img in images] == [alt for alt, _ in links]
+    assert all(img["src"].startswith("data:image/") for img in images)
+    shown = [base64.b64decode(img["src"].split(";base64,", 1)[1]) for img in images]
+    assert shown == [(path.parent / link).resolve().read_bytes() for _, link in links]
 
 
 def test_the_exporter_alone_loads_no_mathjax():

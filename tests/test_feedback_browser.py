@@ -2,9 +2,10 @@
 explorer live, no request?
 
 Solved submissions of the lessons with figures and explorers (01, 02, 04, 05: every figure and every kind of
-explorer of the course) are graded by autograde/grade.py, and their feedback pages opened in Debian's Chromium
-with any request but the page's own file aborted and counted; then the same with the pages plain `nbgrader
-generate_feedback` makes. tests/test_feedback.py checks every lesson's page without a browser.
+explorer of the course), released with their figures in the notebook (data URIs), are graded by autograde/grade.py in a
+course left without assets/, and their feedback pages opened in Debian's Chromium with any request but the page's
+own file aborted and counted; then the same with the pages plain `nbgrader generate_feedback` makes.
+tests/test_feedback.py checks every lesson's page without a browser.
 Without Chromium or bubblewrap these tests skip, except under CI (CI=true), where they must run.
 """
 
@@ -51,6 +52,7 @@ def feedback(tmp_path_factory):
     for path in (ROOT / "autograde").glob("*.py"):  # the course's tooling, feedback steps included
         shutil.copy(path, course / "autograde" / path.name)
     nbgrader("generate_assignment", "*", cwd=course)  # every lesson at once: one nbgrader start
+    shutil.rmtree(course / "assets")  # the figures travel in the released lessons, as data URIs
     for assignment in LESSONS:
         name = f"{assignment}.ipynb"
         released, source = read(course / "lessons" / assignment / name), read(course / "solutions" / assignment / name)
@@ -94,6 +96,7 @@ def test_feedback_pages_read_offline(feedback, browser, way):
             assert facts["math"] == len(equations), f"{assignment}: equations not typeset"
             assert "$" not in facts["prose"], f"{assignment}: raw TeX in the prose"
             assert all(image["width"] > 0 and image["alt"] for image in facts["images"]), facts["images"]
+            assert all(image["src"].startswith("data:") for image in facts["images"]), facts["images"]
             assert sum(image["src"].startswith("data:image/svg+xml") for image in facts["images"]) == figures
             shown = len(facts["live"])
             assert shown == explorers, f"{assignment}: {shown} of {explorers} explorers shown"

@@ -1,6 +1,86 @@
-"""Static figures the lessons draw: small, labelled, one function per picture."""
+"""Static figures the lessons draw: small, labelled, one function per picture.
+
+Inside a notebook's kernel every matplotlib figure is also shown as HTML: its picture with alt text that says what
+it shows (describe: its title, each panel's title, axes and series), so a screen reader, the course site and
+axe-core's image-alt rule get words where JupyterLab's own image output has none (install_figure_display).
+"""
+
+import base64
+import html
+import io
 
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+MAX_PANELS = 8  # panels described one by one; a grid of more (heat maps) is summarised after them
+
+
+def describe(fig):
+    """What fig shows, in words: 'Figure: <its title>. Panel 1, "<title>": x axis <label>, y axis <label>; lines
+    LSTM, GRU. …'. Only what the figure itself says (titles, labels, legend entries, the kinds of marks)."""
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.has_data() and ax.get_label() != "<colorbar>"]
+    words = [f"Figure: {fig.get_suptitle()}." if fig.get_suptitle() else "Figure."]
+    if len(panels) > 1:
+        words.append(f"{len(panels)} panels.")
+    for k, ax in enumerate(panels[:MAX_PANELS], 1):
+        words.append(_panel_words(ax, k if len(panels) > 1 else None))
+    if len(panels) > MAX_PANELS:
+        words.append(f"{len(panels) - MAX_PANELS} more panels like these.")
+    colorbars = [ax.get_ylabel() or ax.get_xlabel() for ax in fig.axes if ax.get_label() == "<colorbar>"]
+    if any(colorbars):
+        words.append(f"Colour scale: {colorbars[0]}.")
+    return " ".join(words)
+
+
+def _panel_words(ax, number):
+    """One panel's words: its title, its axes' labels, and what is drawn in it."""
+    name = f"Panel {number}" if number else "One panel"
+    title = f', "{ax.get_title()}"' if ax.get_title() else ""
+    axes = [f"{which} axis {label}" for which, label in (("x", ax.get_xlabel()), ("y", ax.get_ylabel())) if label]
+    labels = [line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")]
+    marks = []
+    if labels:
+        marks.append(f"lines {', '.join(labels)}")
+    elif ax.get_lines():
+        marks.append(f"{len(ax.get_lines())} line{'s' if len(ax.get_lines()) > 1 else ''}")
+    if ax.patches:
+        marks.append(f"{len(ax.patches)} bars")
+    if ax.images:
+        marks.append("a heat map")
+    return f"{name}{title}: " + "; ".join([", ".join(axes) or "no axis labels", *marks]) + "."
+
+
+def figure_html(fig):
+    """fig as an <img> of its PNG (as the inline backend draws it) with describe(fig) as its alt text."""
+    png = io.BytesIO()
+    fig.savefig(png, format="png", bbox_inches="tight")
+    source = base64.b64encode(png.getvalue()).decode()
+    return f'<img src="data:image/png;base64,{source}" alt="{html.escape(describe(fig))}">'
+
+
+def install_figure_display():
+    """Inside IPython (a notebook's kernel), show every figure as figure_html, and describe it as its plain text
+    (text/html ranks above image/png in JupyterLab, nbconvert and myst-nb; the PNG stays in the output too)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def register():
+        formatters = shell.display_formatter.formatters
+        formatters["text/html"].for_type(Figure, figure_html)
+        formatters["text/plain"].for_type(Figure, lambda fig, printer, cycle: printer.text(describe(fig)))
+
+    register()
+    # The inline backend, set up when the first figure is made, clears every formatter of Figure; it shows the
+    # figures after a cell from a post_execute callback registered then, so ours, registered now, runs first.
+    shell.events.register("post_execute", register)
+
+
+install_figure_display()
 
 
 def curves(x, ys, xlabel, ylabel, logy=False, title=None, styles=None):
