@@ -161,6 +161,31 @@ def test_lstm_memory_needs_an_open_output_gate():
     assert not solved and "output gate" in message
 
 
+def test_the_hand_solutions_do_not_hold_the_attractor_sentences():
+    """With the attractors (puzzle_sentences(True)), the verdicts judge four sentences and say so when they hold; the
+    hand solutions hold the pair but not "The cat near the dogs was hungry": the attractor overwrites the memory."""
+    four = dynamics.puzzle_sentences(attractors=True)
+    assert four == (*dynamics.PUZZLE_PAIR, *dynamics.PUZZLE_ATTRACTORS)
+    assert dynamics.puzzle_sentences() == ("cat", "cats")
+    for verdict, solution, puzzle in ((dynamics.gru_latch_verdict, GRU_SOLUTION, "gru"),
+                                      (dynamics.lstm_memory_verdict, LSTM_SOLUTION, "lstm")):  # fmt: skip
+        assert verdict(solution)[1].endswith("in both sentences")
+        solved, message = verdict(solution, four)
+        assert not solved and message.startswith("The cat near the dogs was hungry: ") and "'dogs' (token 4)" in message
+        held = dynamics.sentences_held(solution, puzzle, attractors=True)
+        assert held == {"cat": True, "cats": True, "cat-near-dogs": False, "cats-near-dog": False}
+        assert dynamics.sentences_held(solution, puzzle) == {"cat": True, "cats": True}
+
+
+def test_a_verdict_on_four_sentences_says_all_4():
+    """A memory that holds every sentence (a GRU whose candidate reads h strongly, h_h = 8) is told "in all 4
+    sentences"; one sentence alone, "in the sentence"."""
+    strong = GRU_SOLUTION | {"h_h": 8.0}
+    solved, message = dynamics.gru_latch_verdict(strong, dynamics.puzzle_sentences(attractors=True))
+    assert solved and message.endswith("until the verb, in all 4 sentences"), message
+    assert dynamics.gru_latch_verdict(strong, ("cat-near-dogs",))[1].endswith("in the sentence")
+
+
 SENTENCE_EXPLORERS = [
     (dynamics.GRU_SENTENCE_SETTINGS, dynamics.GRU_GATES, dynamics.gru_sentence_numbers, dynamics.gru_sentence_trace,
      dynamics.gru_latch_verdict, GRU_SOLUTION),

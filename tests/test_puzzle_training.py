@@ -1,16 +1,20 @@
-"""Training lesson 04's memory puzzle (gatelab.dynamics.lstm_puzzle_gradients, lstm_puzzle_training): is the
-hand-written gradient torch.autograd's, does a run follow an autograd-driven run step for step, and does training
-from the widget's start solve the puzzle?"""
+"""Training lesson 04's memory puzzle (gatelab.dynamics.lstm_puzzle_gradients, lstm_puzzle_training) and lesson 02's
+latch: is the hand-written gradient torch.autograd's, with and without the attractor sentences, does a run follow an
+autograd-driven run step for step, does training from the widget's start solve the puzzle, and what does it do once
+the attractors ("The cat near the dogs was hungry") are switched on?"""
 
 import math
 import random
+from pathlib import Path
 from typing import NamedTuple
 
+import nbformat
 import pytest
 import torch
 
 from gatelab import data, dynamics
 
+ROOT = Path(__file__).resolve().parents[1]
 SLIDERS = list(dynamics.LSTM_PUZZLE_SETTINGS)
 START = dynamics.start_values(dynamics.LSTM_PUZZLE_SETTINGS)
 SOLUTION = START | {"f_verb": 0.0, "b_f": 4.0, "i_noun": 8.0, "b_i": -4.0, "c_number": 3.0, "b_o": 2.0}
@@ -52,13 +56,15 @@ PUZZLES = {
 every_puzzle = pytest.mark.parametrize("puzzle", PUZZLES.values(), ids=list(PUZZLES))
 
 
-def autograd_puzzle(settings, puzzle=PUZZLES["lstm"]):
-    """(L, {slider: ∂L/∂slider}, {gate: [∂L/∂a_g[t] summed over the two sentences]}) by torch.autograd in float64:
-    the puzzle's one-unit cell written with torch ops, each gate's pre-activation kept to read its gradient."""
+def autograd_puzzle(settings, puzzle=PUZZLES["lstm"], attractors=False):
+    """(L, {slider: ∂L/∂slider}, {gate: [∂L/∂a_g[t] summed over the two sentences of the pair]}) by torch.autograd in
+    float64: the puzzle's one-unit cell written with torch ops, each gate's pre-activation kept to read its gradient;
+    L the mean over the pair, and over the attractor sentences too if attractors."""
     every = dict.fromkeys(dynamics.setting_names(puzzle.gates), 0.0) | settings  # missing settings are 0
     s = {name: torch.tensor(float(value), dtype=torch.float64, requires_grad=True) for name, value in every.items()}
+    names = dynamics.PUZZLE_PAIR + (dynamics.PUZZLE_ATTRACTORS if attractors else ())
     loss, pre = 0.0, []
-    for name in dynamics.PUZZLE_PAIR:
+    for name in names:
         tokens = data.SENTENCES[name]
         x = data.token_features(tokens)  # (T, n_x)
         r, number = dynamics.puzzle_readout(tokens)
@@ -75,8 +81,9 @@ def autograd_puzzle(settings, puzzle=PUZZLES["lstm"]):
             a, h, c = puzzle.cell(gate, h, c)
             a_sentence.append(a)
             if t == r:
-                loss = loss + torch.nn.functional.softplus(-number * dynamics.PUZZLE_KAPPA * h) / 2
-        pre.append(a_sentence)
+                loss = loss + torch.nn.functional.softplus(-number * dynamics.PUZZLE_KAPPA * h) / len(names)
+        if name in dynamics.PUZZLE_PAIR:  # the figure's bars: the pair's tokens align
+            pre.append(a_sentence)
     loss.backward()
     grads = {name: float(s[name].grad) for name in settings}
     push = {g: [sum(float(p[t][g].grad) if p[t][g].grad is not None else 0.0 for p in pre) for t in range(len(pre[0]))]
@@ -96,16 +103,20 @@ def largest(a, b):
     return max(abs(p - q) for pair in pairs for p, q in pair)
 
 
+with_attractors = pytest.mark.parametrize("attractors", [False, True], ids=["pair", "attractors"])
+
+
 @every_puzzle
+@with_attractors
 @pytest.mark.parametrize("seed", range(6))
-def test_the_gradient_is_autograds(puzzle, seed):
-    """At the start, the hand solution and random settings: L, ∂L/∂(every slider) and ∂L/∂a_g[t] (every gate and
-    token) equal torch.autograd's in float64?"""
+def test_the_gradient_is_autograds(puzzle, attractors, seed):
+    """At the start, the hand solution and random settings, on the pair and with the attractors: L, ∂L/∂(every slider)
+    and ∂L/∂a_g[t] (every gate and token) equal torch.autograd's in float64?"""
     start = dynamics.start_values(puzzle.sliders)
     solution = SOLUTION if puzzle.sliders is dynamics.LSTM_PUZZLE_SETTINGS else LATCH_SOLUTION
     for settings in (start, solution, random_settings(seed, puzzle.sliders)):
-        loss, grads, push = puzzle.gradients(settings)
-        ref_loss, ref_grads, ref_push = autograd_puzzle(settings, puzzle)
+        loss, grads, push = puzzle.gradients(settings, attractors=attractors)
+        ref_loss, ref_grads, ref_push = autograd_puzzle(settings, puzzle, attractors)
         assert loss == pytest.approx(ref_loss, abs=1e-13)
         assert set(grads) == set(puzzle.sliders) and largest(grads, ref_grads) <= 1e-12
         assert set(push) == set(puzzle.gates) and largest(push, ref_push) <= 1e-12
@@ -122,11 +133,12 @@ def test_the_latch_gradient_through_the_reset_gate_is_autograds():
     assert any(abs(p) > 1e-6 for p in push["r"])
 
 
-def test_the_gradient_through_h_prev_is_autograds():
+@with_attractors
+def test_the_gradient_through_h_prev_is_autograds(attractors):
     """With weights on h_prev (f_h, i_h), the gradient also flows through h: still autograd's?"""
     settings = SOLUTION | {"f_h": 1.5, "i_h": -2.0}
-    _, grads, push = dynamics.lstm_puzzle_gradients(settings)
-    _, ref_grads, ref_push = autograd_puzzle(settings)
+    _, grads, push = dynamics.lstm_puzzle_gradients(settings, attractors)
+    _, ref_grads, ref_push = autograd_puzzle(settings, attractors=attractors)
     assert largest(grads, ref_grads) <= 1e-12 and largest(push, ref_push) <= 1e-12
     assert grads["f_h"] != 0.0
 
@@ -137,10 +149,10 @@ def test_the_loss_is_low_at_the_hand_solution_and_ln_2_with_no_memory():
     assert dynamics.lstm_puzzle_gradients(dict.fromkeys(SLIDERS, 0.0))[0] == pytest.approx(math.log(2), abs=1e-15)
 
 
-def autograd_step(settings, puzzle=PUZZLES["lstm"], lr=dynamics.PUZZLE_LR, clip=dynamics.PUZZLE_CLIP):
+def autograd_step(settings, puzzle=PUZZLES["lstm"], attractors=False, lr=dynamics.PUZZLE_LR, clip=dynamics.PUZZLE_CLIP):
     """One step of gradient descent driven by torch.autograd, clipped and clamped as the docstring says."""
     names = list(puzzle.sliders)
-    loss, grads, _ = autograd_puzzle(settings, puzzle)
+    loss, grads, _ = autograd_puzzle(settings, puzzle, attractors)
     g = torch.tensor([grads[name] for name in names], dtype=torch.float64)
     g = g * min(1.0, clip / float(g.norm()))
     lo = torch.tensor([s.lo for s in puzzle.sliders.values()], dtype=torch.float64)
@@ -150,16 +162,17 @@ def autograd_step(settings, puzzle=PUZZLES["lstm"], lr=dynamics.PUZZLE_LR, clip=
 
 
 @every_puzzle
+@with_attractors
 @pytest.mark.parametrize("random_start", [False, True], ids=["the widget's start", "random"])
-def test_a_50_step_run_is_an_autograd_driven_run(puzzle, random_start):
-    """Every step of lstm_puzzle_training (gru_latch_training): its settings and loss within 1e-9 of a run driven by
-    torch.autograd."""
+def test_a_50_step_run_is_an_autograd_driven_run(puzzle, attractors, random_start):
+    """Every step of lstm_puzzle_training (gru_latch_training), on the pair and with the attractors: its settings and
+    loss within 1e-9 of a run driven by torch.autograd."""
     start = random_settings(7, puzzle.sliders) if random_start else dynamics.start_values(puzzle.sliders)
-    records = puzzle.training(start, steps=50)
+    records = puzzle.training(start, steps=50, attractors=attractors)
     assert [r["step"] for r in records] == list(range(51))
     settings = start
     for record in records:
-        loss, following = autograd_step(settings, puzzle)
+        loss, following = autograd_step(settings, puzzle, attractors)
         assert largest(record["settings"], settings) <= 1e-9, record["step"]
         assert abs(record["loss"] - loss) <= 1e-9, record["step"]
         settings = following
@@ -189,11 +202,13 @@ def test_training_from_the_widgets_start_solves_the_puzzle():
 
 
 def test_the_readout_is_just_before_the_verb():
-    """The loss reads h at the token before "was" / "were" (the comma), with the subject's number."""
-    for name in dynamics.PUZZLE_PAIR:
+    """The loss reads h at the token before "was" / "were" (the comma; in the attractor sentences, the attractor
+    itself), with the subject's number."""
+    for name in dynamics.puzzle_sentences(attractors=True):
         tokens = data.SENTENCES[name]
         r, number = dynamics.puzzle_readout(tokens)
         assert tokens[r + 1] in ("was", "were") and number == data.subject_and_verb(tokens)[2]
+        assert tokens[r] == ("," if name in dynamics.PUZZLE_PAIR else "dogs" if number > 0 else "dog")
 
 
 def test_the_explorer_tells_its_page_what_training_runs():
@@ -201,7 +216,8 @@ def test_the_explorer_tells_its_page_what_training_runs():
     from gatelab import widgets
 
     training = widgets.lstm_memory_puzzle().get_state()["_constants"]["training"]
-    readout = {name: dynamics.puzzle_readout(data.SENTENCES[name])[0] for name in dynamics.PUZZLE_PAIR}
+    names = dynamics.puzzle_sentences(attractors=True)
+    readout = {name: dynamics.puzzle_readout(data.SENTENCES[name])[0] for name in names}
     assert training == {
         "kappa": dynamics.PUZZLE_KAPPA, "lr": dynamics.PUZZLE_LR, "clip": dynamics.PUZZLE_CLIP,
         "steps": dynamics.PUZZLE_STEPS, "readout": readout,
@@ -247,3 +263,104 @@ def test_a_latch_random_start_is_the_sliders_and_training_solves_some():
     assert dynamics.steps_to_solve(flipping, puzzle="gru") is None
     last = dynamics.gru_latch_training(flipping, steps=dynamics.PUZZLE_STEPS)[-1]
     assert last["loss"] < 0.05 and last["settings"]["h_h"] < 0  # h's sign flips token to token: right where read
+
+
+# -- with the attractors ("The cat near the dogs was hungry", "The cats near the dog were hungry") ---------------------
+# What training does once the panel's switch is on (measured 2026-12, PUZZLE_STEPS = 300 steps a run).
+
+ATTRACTED = dynamics.PUZZLE_ATTRACTORS
+SEEDS = range(1, 31)
+
+
+def readout_h(trace, settings, name):
+    """h just before the verb (where the loss reads it) of sentence name, read by the cell trace at settings."""
+    tokens = data.SENTENCES[name]
+    return float(trace(settings, tokens)["h"][dynamics.puzzle_readout(tokens)[0]])
+
+
+def test_the_attractors_are_in_the_loss_but_not_in_the_figures_bars():
+    """With the switch on, L is the mean over four sentences, and push (the bars under the pair) is the pair's part
+    of the gradient alone: at the hand solution, the pair's loss counts half as much as with the switch off."""
+    pair_loss, _, pair_push = dynamics.lstm_puzzle_gradients(SOLUTION)
+    loss, _, push = dynamics.lstm_puzzle_gradients(SOLUTION, attractors=True)
+    assert dynamics.puzzle_sentences(True) == ("cat", "cats", "cat-near-dogs", "cats-near-dog")
+    attracted = sum(dynamics.softplus(-n * dynamics.PUZZLE_KAPPA * readout_h(dynamics.lstm_sentence_trace, SOLUTION, a))
+                    for a, n in zip(ATTRACTED, (1, -1), strict=True))  # fmt: skip
+    assert loss == pytest.approx((2 * pair_loss + attracted) / 4, abs=1e-15)
+    assert largest(push, {g: [p / 2 for p in values] for g, values in pair_push.items()}) <= 1e-15
+
+
+def test_the_recurrent_weights_get_no_gradient_from_mirrored_sentences():
+    """From the hand solution with the attractors, ∂L/∂i_h = ∂L/∂f_h = 0 exactly, and stay 0 over a run: a gate's
+    weight on h sees h's sign, so what would close the input gate after "cat" (h > 0) opens it after "cats" (h < 0);
+    the two sentences' pulls cancel."""
+    grads = dynamics.lstm_puzzle_gradients(SOLUTION, attractors=True)[1]
+    assert grads["i_h"] == 0.0 and grads["f_h"] == 0.0
+    last = dynamics.lstm_puzzle_training(SOLUTION, steps=dynamics.PUZZLE_STEPS, attractors=True)[-1]["settings"]
+    assert last["i_h"] == 0.0 and last["f_h"] == 0.0
+
+
+def test_with_the_attractors_the_lstms_sliders_hold_the_pair_or_the_attractors_never_all_four():
+    """The nine sliders cannot hold all four sentences: no run solves them, from the widget's start, the hand solution
+    or seeds 1 … 30. From the hand solution training keeps the pair (L 0.042 → 0.367 over four, ≈ ln 2 / 2: the
+    attractor sentences end at h ≈ 0 before the verb); from the widget's start it finds the other half: c_number < 0
+    writes each noun's number reversed, right at the attractor (the last noun), and the pair is forgotten."""
+    for start in (START, SOLUTION, *(dynamics.puzzle_random_start(k) for k in SEEDS)):
+        assert dynamics.steps_to_solve(start, attractors=True) is None
+    kept = dynamics.lstm_puzzle_training(SOLUTION, steps=dynamics.PUZZLE_STEPS, attractors=True)[-1]
+    assert kept["loss"] == pytest.approx(0.367, abs=1e-3) and kept["loss"] > math.log(2) / 2
+    held = dynamics.sentences_held(kept["settings"], "lstm", attractors=True)
+    assert held == {"cat": True, "cats": True, "cat-near-dogs": False, "cats-near-dog": False}
+    assert all(abs(readout_h(dynamics.lstm_sentence_trace, kept["settings"], a)) < 0.01 for a in ATTRACTED)
+    flipped = dynamics.lstm_puzzle_training(START, steps=dynamics.PUZZLE_STEPS, attractors=True)[-1]
+    assert flipped["settings"]["c_number"] < -2 and flipped["loss"] == pytest.approx(0.366, abs=1e-3)
+    assert not any(dynamics.sentences_held(flipped["settings"], "lstm", attractors=True).values())
+    names = dynamics.puzzle_sentences(True)
+    h = {name: readout_h(dynamics.lstm_sentence_trace, flipped["settings"], name) for name in names}
+    assert h["cat-near-dogs"] > 0.6 > -0.6 > h["cats-near-dog"] and abs(h["cat"]) < 0.01 and abs(h["cats"]) < 0.01
+
+
+def test_with_the_attractors_the_latch_is_solved_through_its_candidates_weight_on_h():
+    """The GRU's candidate reads the memory (h_h·r·h_prev): with h_h large, the memory outvotes the attractor's number
+    (h_number·number). Training solves all four sentences from seeds 2, 3, 18, 22, 26 of 1 … 30 (13 seeds solve the
+    pair alone); from seed 2 at step 125, with h_h 3.55 → 5.07 and h_number 2.42 → 0.74 compared with the switch off.
+    From the hand solution it solves none of the four (L 0.556 after 300 steps)."""
+    starts = {k: dynamics.puzzle_random_start(k, dynamics.GRU_SENTENCE_SETTINGS) for k in SEEDS}
+    solved = [k for k, s in starts.items() if dynamics.steps_to_solve(s, puzzle="gru", attractors=True) is not None]
+    assert solved == [2, 3, 18, 22, 26]
+    start = dynamics.puzzle_random_start(2, dynamics.GRU_SENTENCE_SETTINGS)
+    assert dynamics.steps_to_solve(start, puzzle="gru", attractors=True) == 125
+    off = dynamics.gru_latch_training(start, steps=dynamics.PUZZLE_STEPS)[-1]["settings"]
+    on = dynamics.gru_latch_training(start, steps=dynamics.PUZZLE_STEPS, attractors=True)[-1]["settings"]
+    assert on["h_h"] > 5 > 4 > off["h_h"] > 3 and on["h_number"] < 1 < 2 < off["h_number"]
+    assert all(dynamics.sentences_held(on, "gru", attractors=True).values())
+    assert not dynamics.sentences_held(off, "gru", attractors=True)["cat-near-dogs"]
+    hand = dynamics.gru_latch_training(LATCH_SOLUTION, steps=dynamics.PUZZLE_STEPS, attractors=True)[-1]
+    assert hand["loss"] == pytest.approx(0.556, abs=1e-3)
+    assert not any(dynamics.sentences_held(hand["settings"], "gru", attractors=True).values())
+
+
+def lesson_prose(lesson):
+    """The markdown of solutions/<lesson>, white space made single spaces."""
+    nb = nbformat.read(ROOT / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
+    return " ".join(" ".join(cell.source.split()) for cell in nb.cells if cell.cell_type == "markdown")
+
+
+def test_the_lessons_say_what_training_with_the_attractors_does():
+    """Lessons 04 and 02 quote the runs the two tests above pin, number for number."""
+    lstm, gru = lesson_prose("04-lstm-forward"), lesson_prose("02-gru-forward")
+    lstm_says = [
+        "stalls at a loss of 0.367",
+        "`c_number` turns negative (below −2)",
+        "the loss stops at 0.366",
+        "No random start among seeds 1–30 passes all four",
+    ]
+    gru_says = [
+        "the loss is 0.556",
+        "all four sentences pass at step 125",
+        "`h_h` ends above 5 instead of below 4",
+        "`h_number` below 1 instead of above 2",
+        "Of seeds 1–30, five get there (2, 3, 18, 22 and 26)",
+    ]
+    assert [said for said in lstm_says if said not in lstm] == []
+    assert [said for said in gru_says if said not in gru] == []

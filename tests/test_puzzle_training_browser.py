@@ -1,6 +1,7 @@
 """Does "Let training solve it" on lesson 04's memory puzzle (widgets/descent.js, lstm_puzzle.js) and lesson 02's latch
-(gru_sentence.js) train in Chromium as gatelab.dynamics.lstm_puzzle_training (gru_latch_training) does, work from the
-keyboard alone, meet WCAG 2.1 AA, and leave the values it reached in the kernel?
+(gru_sentence.js) train in Chromium as gatelab.dynamics.lstm_puzzle_training (gru_latch_training) does, with the
+attractor sentences switched off and on, work from the keyboard alone, meet WCAG 2.1 AA, and leave the values it
+reached (and the switch) in the kernel?
 
 The page keeps its run's records on the explorer's element (el.glDescent.history: step, settings, loss, push per
 step). Most tests use the explorer's text/html display, served from loopback with every other request aborted; the
@@ -40,10 +41,10 @@ def lstm_status(settings):
     return f"f at 'which' = {dynamics.lstm_sentence_trace(settings, data.SENTENCES['cat'])['f'][3]:.2f}"
 
 
-def gru_status(settings):
+def gru_status(settings, attractors=False):
     """What the latch's status says of settings, after the step and loss: h just before the verb, per sentence."""
     h = []
-    for name in dynamics.PUZZLE_PAIR:
+    for name in dynamics.puzzle_sentences(attractors):
         tokens = data.SENTENCES[name]
         at = dynamics.gru_sentence_trace(settings, tokens)["h"][dynamics.puzzle_readout(tokens)[0]]
         h.append(f"{at:+.2f} ({name})")
@@ -61,6 +62,7 @@ class Trainer:
     verdict: object  # gatelab.dynamics' verdict: settings -> (solved, message)
     status: object  # settings -> what its status says after "step k: loss L; "
     slider: str  # the slider the keyboard test moves
+    puzzle: str  # its name for gatelab.dynamics.sentences_held
 
     def __str__(self):
         return self.build.__name__
@@ -69,16 +71,22 @@ class Trainer:
     def start(self):
         return dynamics.start_values(self.sliders)
 
+    def status_with_attractors(self, settings):
+        """What its status says of settings with the attractors on, after "step k: loss L; "."""
+        return self.status(settings, attractors=True) if self.puzzle == "gru" else self.status(settings)
+
 
 TRAINERS = [
     Trainer(widgets.lstm_memory_puzzle, ".gl-explorer.gl-lstm-memory-puzzle", dynamics.LSTM_PUZZLE_SETTINGS,
-            dynamics.lstm_puzzle_training, dynamics.lstm_memory_verdict, lstm_status, "b_f"),
+            dynamics.lstm_puzzle_training, dynamics.lstm_memory_verdict, lstm_status, "b_f", "lstm"),
     Trainer(widgets.gru_sentence, ".gl-explorer.gl-gru-sentence", dynamics.GRU_SENTENCE_SETTINGS,
-            dynamics.gru_latch_training, dynamics.gru_latch_verdict, gru_status, "b_z"),
+            dynamics.gru_latch_training, dynamics.gru_latch_verdict, gru_status, "b_z", "gru"),
 ]  # fmt: skip
 every_trainer = pytest.mark.parametrize("trainer", TRAINERS, ids=str)
 
 HISTORY = "(el) => el.glDescent.history"
+SWITCH = "Also train on “The cat near the dogs was hungry” and “The cats near the dog were hungry”"
+SWITCH_ON = "Training on four sentences now; the figure keeps showing the first two, the status counts all four."
 RUNNING = "(el) => el.glDescent.running"
 FOCUSED = "() => [document.activeElement.textContent, getComputedStyle(document.activeElement).outlineStyle]"
 
@@ -255,13 +263,80 @@ def test_the_training_status_is_throttled_and_says_where_training_is(site, train
 
 
 @every_trainer
-def test_the_explorer_with_its_training_meets_wcag_2_1_aa(site, trainer):
-    """axe-core on the explorer's display after some training (buttons, status, loss curve, bars): no violation."""
+@pytest.mark.parametrize("attractors", [False, True], ids=["pair", "attractors"])
+def test_the_explorer_with_its_training_meets_wcag_2_1_aa(site, trainer, attractors):
+    """axe-core on the explorer's display after some training (buttons, switch, status, loss curve, bars), with the
+    attractors switched off and on: no violation."""
     page, errors, aborted, show = site
     explorer = show()
+    if attractors:
+        explorer.get_by_role("checkbox", name=SWITCH).check()
     train_until(page, explorer, 20)
     assert axe_violations(page, "figure.gl-standalone") == []
     assert errors == [] and aborted == []
+
+
+def held_text(trainer, settings):
+    """What the status says of the four sentences with the attractors on: solved, or not yet and how many held."""
+    held = dynamics.sentences_held(settings, trainer.puzzle, attractors=True)
+    return f"{'solved' if all(held.values()) else 'not solved yet'} ({sum(held.values())} of 4 sentences held)"
+
+
+@every_trainer
+def test_training_with_the_attractors_in_the_page_is_the_python_reference(site, trainer):
+    """With the switch on (ticked by a click), 50 steps from the sliders' start: every step's settings, loss and push
+    within 1e-9 of lstm_puzzle_training(..., attractors=True) (gru_latch_training's); the status counts the four
+    sentences; switched off, the next run is the pair's again, from where the first stopped."""
+    page, errors, aborted, show = site
+    explorer = show()
+    switch = explorer.get_by_role("checkbox", name=SWITCH)
+    expect(switch).not_to_be_checked()
+    switch.check()
+    status = explorer.locator(".gl-descent-status")
+    expect(status).to_have_text(SWITCH_ON)
+    records = train_until(page, explorer, STEPS)
+    reference = trainer.training(trainer.start, STEPS, attractors=True)
+    worst = largest_difference(records[: STEPS + 1], reference)
+    print(f"{trainer}: {STEPS} steps with the attractors in the page: largest |page − gatelab.dynamics| {worst:.3g}")
+    assert worst <= TOLERANCE
+    assert largest_difference(records[:2], trainer.training(trainer.start, 1)) > 1e-3  # not the pair's run
+    last = records[-1]
+    expected = (f"step {last['step']}: loss {last['loss']:.3f}; {trainer.status_with_attractors(last['settings'])}; "
+                f"{held_text(trainer, last['settings'])}; paused")  # fmt: skip
+    expect(status).to_have_text(expected)
+
+    switch.uncheck()
+    expect(status).to_have_text("Training on the first two sentences only.")
+    reached = computed(explorer)[0]
+    page_records = train_until(page, explorer, 10)
+    assert largest_difference(page_records[:11], trainer.training(reached, 10)) <= TOLERANCE
+    assert errors == [] and aborted == []
+
+
+@every_trainer
+def test_the_attractor_switch_works_from_the_keyboard(site, trainer):
+    """Tab reaches the switch right after Random start, with a visible focus ring; Space ticks and unticks it (the
+    status says so), training then runs with the attractors (T), and the figure keeps the pair."""
+    page, errors, _, show = site
+    explorer = show()
+    for _ in range(len(trainer.sliders) + 5):
+        page.keyboard.press("Tab")
+    switch = explorer.get_by_role("checkbox", name=SWITCH)
+    expect(switch).to_be_focused()
+    assert page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle") != "none"
+    page.keyboard.press(" ")
+    expect(switch).to_be_checked()
+    expect(explorer.locator(".gl-descent-status")).to_have_text(SWITCH_ON)
+    page.keyboard.press("t")
+    page.wait_for_function("(el) => el.glDescent.history.length > 5", arg=explorer.element_handle())
+    page.keyboard.press("t")
+    records = explorer.evaluate(HISTORY)
+    assert largest_difference(records, trainer.training(trainer.start, len(records) - 1, attractors=True)) <= TOLERANCE
+    assert list(computed(explorer)[1]) == [*dynamics.PUZZLE_PAIR, "verdict"]  # the figure: the pair
+    switch.focus()
+    page.keyboard.press(" ")
+    expect(switch).not_to_be_checked()
+    assert errors == []
 
 
 NOTEBOOK = "import gatelab as gl\n\npuzzle = gl.widgets.{}()\npuzzle"
@@ -303,6 +378,42 @@ def test_the_kernel_reads_the_values_training_reached(browser, tmp_path_factory,
             # Pausing sent the values (a comm message) before this code: the kernel handles the two in order.
             kernel = json.loads(run_in_kernel(page, "import json; print(json.dumps(puzzle.values()))"))
             assert kernel == reached, f"the kernel holds {kernel}, the page {reached}"
+        finally:
+            page.close()
+            close_sessions(url)
+
+
+@every_trainer
+def test_the_kernel_reads_the_switch_and_sets_it(browser, tmp_path_factory, trainer):
+    """In JupyterLab: Space on the switch sets puzzle.attractors in the kernel to True; training then runs the four
+    sentences' loss; puzzle.attractors = False in the kernel unticks the box in the page."""
+    folder = tmp_path_factory.mktemp("notebook")
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    cells = [nbformat.v4.new_code_cell(NOTEBOOK.format(trainer))]
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": kernel}, cells=cells)
+    nbformat.write(nb, folder / "puzzle.ipynb")
+    with lab_server(folder, tmp_path_factory.mktemp("jupyter-config")) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        try:
+            open_notebook(page, url, "puzzle.ipynb", workspace=f"switch-{trainer}")
+            run_all(page)
+            explorer = page.locator(trainer.selector)
+            expect(explorer).to_be_visible(timeout=30_000)
+            switch = explorer.get_by_role("checkbox", name=SWITCH)
+            switch.focus()
+            page.keyboard.press(" ")  # the box's, not the notebook's
+            expect(switch).to_be_checked()
+            expect(switch).to_be_focused()
+            assert run_in_kernel(page, "print(puzzle.attractors)").strip() == "True"
+            step = explorer.get_by_role("button", name="Step")
+            for k in range(1, 4):
+                step.click()
+                page.wait_for_function("([el, n]) => el.glDescent.history.length === n",
+                                       arg=[explorer.element_handle(), k + 1])  # fmt: skip
+            records = explorer.evaluate(HISTORY)
+            assert largest_difference(records, trainer.training(trainer.start, 3, attractors=True)) <= TOLERANCE
+            run_in_kernel(page, "puzzle.attractors = False")
+            expect(switch).not_to_be_checked()
         finally:
             page.close()
             close_sessions(url)

@@ -7,7 +7,8 @@
   answers its slider with numbers equal to gatelab.dynamics'.
 - A keyboard alone reaches every slider of a lesson page and moves it, and the explorer's words (its live region)
   are written anew after each move.
-- Each lesson's page has the "Do this lesson" box with its path, its hub link and its Binder link.
+- Each lesson's page has the "Do this lesson" box with its path and its hub, Binder and Colab links; each lesson's
+  first cell installs the course's package, where it is missing, from the repository those links open.
 Without Chromium the browser tests skip, except under CI (CI=true), where they must run.
 """
 
@@ -95,6 +96,18 @@ def test_every_lesson_page_says_how_to_do_the_lesson(site):
         assert query["repo"] == [links["repository"]["git"]] and query["branch"] == [links["repository"]["branch"]]
         assert query["targetpath"] == ["gates-student"] and query["urlpath"] == [f"lab/tree/gates-student/{notebook}"]
         assert f"mybinder.org/v2/gh/{links['repository']['github']}/" in markup
+        github, branch = links["repository"]["github"], links["repository"]["branch"]
+        assert f"https://colab.research.google.com/github/{github}/blob/{branch}/{notebook}" in markup
+
+
+def test_each_lesson_installs_the_course_from_the_repository_the_site_links():
+    """On Colab the course's package is missing: each lesson's first cell installs it from the repository that
+    deploy/site.toml names, the one the site's Colab, Binder and hub links open."""
+    url = read_links()["repository"]["git"].removesuffix(".git")
+    for notebook in lesson_notebooks():
+        first = next(cell for cell in read(notebook).cells if cell.cell_type == "code")
+        assert f'%pip install -q "gatelab @ git+{url}"' in first.source, notebook.name
+        assert first.source.startswith("try:\n    import gatelab as gl\nexcept ModuleNotFoundError:")
 
 
 def test_an_exercise_shows_its_signature_and_what_its_checks_ask(site):

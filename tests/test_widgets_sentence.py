@@ -95,6 +95,32 @@ def test_sentence_solution_through_start_and_sliders(x):
     assert q["cats"]["h"][v] < 0 < q["cat"]["h"][v]  # h at the verb: "plural", "singular"
 
 
+@sentence_explorers
+def test_the_attractor_sentences_go_to_the_page_for_training(x):
+    """Does the view get the attractor sentences (as the pair: tokens, features, subject, verb, number) and, for
+    training, the token read in each of the four?"""
+    c = x.build().get_state()["_constants"]
+    assert [s["name"] for s in c["attractors"]] == list(dynamics.PUZZLE_ATTRACTORS)
+    for s in c["attractors"]:
+        tokens = data.SENTENCES[s["name"]]
+        assert s["tokens"] == list(tokens) and s["x"] == data.token_features(tokens).tolist()
+        assert (s["subject"], s["verb"], s["number"]) == data.subject_and_verb(tokens)
+    assert c["attractors"][0]["text"] == "The cat near the dogs was hungry"
+    assert c["training"]["readout"] == {"cat": 6, "cats": 6, "cat-near-dogs": 4, "cats-near-dog": 4}
+
+
+@sentence_explorers
+def test_the_attractor_switch_is_synced_state_and_off_by_default(x):
+    """Is the training panel's switch a synced boolean trait, off unless asked, settable from Python, and kept out of
+    values() (the sliders a learner copies)?"""
+    e = x.build()
+    assert e.attractors is False and e.get_state()["attractors"] is False
+    on = x.build(attractors=True, **x.solution)
+    assert on.attractors is True and on.get_state()["attractors"] is True and on.numbers()["verdict"]["solved"]
+    on.attractors = False
+    assert on.get_state()["attractors"] is False and "attractors" not in on.values()
+
+
 def test_gru_sentence_start_values_beyond_the_slider_range_are_kept():
     """Is a learner's start value outside the usual range kept (not clipped) and used by the verdict?"""
     e = widgets.gru_sentence(z_noun=14.0, b_z=-7.0, h_number=3.0)

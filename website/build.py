@@ -6,9 +6,11 @@ solution and no hidden test). Each lesson runs once in a real kernel; then its p
 - in place of what did, a note: an exercise's cell shows its signature and docstring and says where the code
   goes, a graded cell says what its checks ask (their docstrings), a cell that uses the learner's code says so;
 - its explorers live, with no kernel (autograde.feedback.LiveExplorers, as the exported pages);
-- a "Do this lesson" box: locally, on the class's JupyterHub (an nbgitpuller link), on Binder (deploy/site.toml).
-The math is MathML (website/mathml.py) and the figures are copied into the site, so no page loads anything from
-outside the site, and the build needs no network.
+- a "Do this lesson" box: locally, on the class's JupyterHub (an nbgitpuller link), on Binder, on Colab
+  (deploy/site.toml names the hub and the repository).
+The math is MathML (website/mathml.py), the figures are in the pages (the lessons carry them as data URIs, and a
+kernel's figures come with their words, gatelab.plots), so no page loads anything from outside the site, and the
+build needs no network.
 """
 
 import argparse
@@ -60,7 +62,8 @@ def raised(cell):
 
 
 def check_questions(source):
-    """The first line of the docstring of every gatelab check the cell's source calls ("Does gate …?"), in order."""
+    """The first paragraph of the docstring of every gatelab check the cell's source calls ("Does gate …?"), in
+    order, each on one line."""
     questions = []
     for name in dict.fromkeys(CHECK_CALL.findall(source)):
         module, function = name.rsplit(".", 1)
@@ -95,7 +98,7 @@ def read_links(path=LINKS):
 
 
 def lesson_links(notebook, links):
-    """{"local", "hub", "binder"} for the lesson at notebook (lessons/NN/NN.ipynb): the command, and the two URLs."""
+    """{"local", "hub", "binder", "colab"} for the lesson at notebook (lessons/NN/NN.ipynb): its path, and the URLs."""
     relative = f"lessons/{notebook.parent.name}/{notebook.name}"
     repo = links["repository"]
     folder = repo["git"].rstrip("/").rsplit("/", 1)[-1].removesuffix(".git")
@@ -106,6 +109,7 @@ def lesson_links(notebook, links):
         "local": relative,
         "hub": f"{links['hub']['url'].rstrip('/')}/hub/user-redirect/git-pull?{pull}",
         "binder": f"https://mybinder.org/v2/gh/{repo['github']}/{repo['branch']}?urlpath={quote(f'lab/tree/{relative}')}",
+        "colab": f"https://colab.research.google.com/github/{repo['github']}/blob/{repo['branch']}/{relative}",
     }
 
 
@@ -119,6 +123,8 @@ def do_this_lesson(notebook, links):
         "lesson on the hub</a> (nbgitpuller copies the course into your home folder).",
         f'<strong>On Binder</strong>: <a class="gates-binder-link" href="{where["binder"]}">open this lesson on '
         "mybinder.org</a> (from <code>environment.yml</code>; a first start takes minutes).",
+        f'<strong>On Colab</strong>: <a class="gates-colab-link" href="{where["colab"]}">open this lesson in Colab</a> '
+        "(its first cell installs the course's package).",
     ]
     items = "\n".join(f"<li>{way}</li>" for way in ways)
     return (

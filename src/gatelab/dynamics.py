@@ -6,6 +6,7 @@ puzzle's training gradient (lstm_puzzle_gradients): the page computes it too, wi
 out here as the page's reference and tested against torch.autograd.
 """
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -198,10 +199,22 @@ GRU_LATCH_MIN = 0.5
 LSTM_CELL_MIN = 0.5
 LSTM_OUTPUT_MIN = 0.25
 PUZZLE_PAIR = ("cat", "cats")
+# The sentences with an attractor the puzzles' training can add: "The cat near the dogs was hungry" and its mirror.
+PUZZLE_ATTRACTORS = ("cat-near-dogs", "cats-near-dog")
+
+
+def puzzle_sentences(attractors=False):
+    """The names of the sentences a puzzle trains on and judges: PUZZLE_PAIR, then PUZZLE_ATTRACTORS if attractors."""
+    return PUZZLE_PAIR + (PUZZLE_ATTRACTORS if attractors else ())
 
 
 def _number_word(number):
     return "singular" if number > 0 else "plural"
+
+
+def _in_sentences(names):
+    """The verdict's last words: "in both sentences" for the pair, "in all 4 sentences" with the attractors."""
+    return {1: "in the sentence", 2: "in both sentences"}.get(len(names), f"in all {len(names)} sentences")
 
 
 def _holds(values, number, lo, minimum):
@@ -212,13 +225,14 @@ def _holds(values, number, lo, minimum):
     return None
 
 
-def gru_latch_verdict(settings):
+def gru_latch_verdict(settings, names=PUZZLE_PAIR):
     """(solved, message): does the one-unit GRU latch the subject's number at the noun and hold it?
 
-    For "cat" and "cats": h must have the sign of the subject's number with |h| >= GRU_LATCH_MIN at
-    the noun itself (set there, not drifting in later) and at every token up to and including the verb.
+    For each sentence of names (default "cat" and "cats"; puzzle_sentences(True) adds the attractors): h must have
+    the sign of the subject's number with |h| >= GRU_LATCH_MIN at the noun itself (set there, not drifting in
+    later) and at every token up to and including the verb.
     """
-    for name in PUZZLE_PAIR:
+    for name in names:
         tokens = data.SENTENCES[name]
         s, v, number = data.subject_and_verb(tokens)
         h = gru_sentence_trace(settings, tokens)["h"]
@@ -237,18 +251,18 @@ def gru_latch_verdict(settings):
             )
     return True, (
         f"solved: h latches the subject's number at the noun and holds it (|h| ≥ {GRU_LATCH_MIN}) "
-        "until the verb, in both sentences"
+        f"until the verb, {_in_sentences(names)}"
     )
 
 
-def lstm_memory_verdict(settings):
+def lstm_memory_verdict(settings, names=PUZZLE_PAIR):
     """(solved, message): does the one-unit LSTM's cell carry the subject's number to the verb?
 
-    For "cat" and "cats": c must have the sign of the subject's number with |c| >= LSTM_CELL_MIN from
-    the noun to the verb, and at the verb h (what the next layer reads to choose "was" or "were") must
-    have that sign with |h| >= LSTM_OUTPUT_MIN.
+    For each sentence of names (default "cat" and "cats"; puzzle_sentences(True) adds the attractors): c must have
+    the sign of the subject's number with |c| >= LSTM_CELL_MIN from the noun to the verb, and at the verb h (what
+    the next layer reads to choose "was" or "were") must have that sign with |h| >= LSTM_OUTPUT_MIN.
     """
-    for name in PUZZLE_PAIR:
+    for name in names:
         tokens = data.SENTENCES[name]
         s, v, number = data.subject_and_verb(tokens)
         trace = lstm_sentence_trace(settings, tokens)
@@ -273,7 +287,7 @@ def lstm_memory_verdict(settings):
             )
     return True, (
         f"solved: the cell carries the subject's number from the noun to the verb (|c| ≥ {LSTM_CELL_MIN}) "
-        f"and h at the verb shows it (|h| ≥ {LSTM_OUTPUT_MIN}), in both sentences"
+        f"and h at the verb shows it (|h| ≥ {LSTM_OUTPUT_MIN}), {_in_sentences(names)}"
     )
 
 
@@ -478,6 +492,7 @@ def highway_numbers(b_f, T, w):
 # sentence.js, lstm_puzzle.js, gru_sentence.js), where there is no autograd, so each cell's BPTT is written out here
 # by hand, step for step as the page computes it, and the loss, the run and the step are shared by both cells;
 # tests/test_puzzle_training.py checks it against torch.autograd and the browser tests check the page against it.
+# attractors=True (the panel's switch) adds PUZZLE_ATTRACTORS to the training sentences: the loss is their mean.
 
 PUZZLE_KAPPA = 5.0  # the readout's scale: at the hand solution (|h| ≈ 0.63 before the verb) the loss is ≈ 0.042
 PUZZLE_LR = 0.5  # the learning rate
@@ -544,50 +559,55 @@ def _setting_gradient(name, da, x, recurrent):
     return sum(_setting_shares(name, da, x, recurrent))
 
 
-def _puzzle_gradients(settings, sliders, trace, backward, recurrent):
+def _puzzle_gradients(settings, sliders, trace, backward, recurrent, attractors=False):
     """(L, grads, push) of a sentence puzzle's loss at settings (missing ones are 0), for a one-unit cell.
 
-    L = mean over the sentences of PUZZLE_PAIR of softplus(−number·κ·h_r), κ = PUZZLE_KAPPA, h_r the cell's h just
-    before the verb (puzzle_readout): small when h there has the subject's number's sign. grads: ∂L/∂s for every
-    slider s of sliders. push: per gate g, ∂L/∂a_g[t] for each token t, summed over the two sentences (their tokens
-    align): how L moves if the gate's pre-activation at that word rises. The cell: trace(settings, tokens) its
-    forward (dict of (T,) tensors, h among them), backward(settings, trace, r, dh_r) its BPTT (da per gate, trace as
-    lists of floats), recurrent(trace, h_prev) what each gate's weight on h multiplies at each token.
+    L = mean over the training sentences (puzzle_sentences(attractors): PUZZLE_PAIR, and PUZZLE_ATTRACTORS if
+    attractors) of softplus(−number·κ·h_r), κ = PUZZLE_KAPPA, h_r the cell's h just before the verb (puzzle_readout):
+    small when h there has the subject's number's sign. grads: ∂L/∂s for every slider s of sliders. push: per gate g,
+    ∂L/∂a_g[t] for each token t, summed over the two sentences of PUZZLE_PAIR (their tokens align; the figure shows
+    them): how L moves if the gate's pre-activation at that word rises. The cell: trace(settings, tokens) its forward
+    (dict of (T,) tensors, h among them), backward(settings, trace, r, dh_r) its BPTT (da per gate, trace as lists of
+    floats), recurrent(trace, h_prev) what each gate's weight on h multiplies at each token.
     """
+    names = puzzle_sentences(attractors)
     loss, grads, push = 0.0, dict.fromkeys(sliders, 0.0), None
-    for part, da, x, factors in _sentence_backwards(dict.fromkeys(sliders, 0.0) | settings, trace, backward, recurrent):
+    parts = _sentence_backwards(dict.fromkeys(sliders, 0.0) | settings, trace, backward, recurrent, names)
+    for name, (part, da, x, factors) in zip(names, parts, strict=True):
         loss += part
         for s in grads:
             grads[s] += _setting_gradient(s, da, x, factors)
-        push = da if push is None else {g: [p + d for p, d in zip(push[g], da[g], strict=True)] for g in da}
+        if name in PUZZLE_PAIR:
+            push = da if push is None else {g: [p + d for p, d in zip(push[g], da[g], strict=True)] for g in da}
     return loss, grads, push
 
 
-def _sentence_backwards(settings, trace, backward, recurrent):
-    """Per sentence of PUZZLE_PAIR, in order: (its part of L, softplus(−number·κ·h_r) / 2; da, ∂L/∂a_g[t] per gate
-    and token; x, its features as lists; what each gate's weight on h multiplies at each token). As
+def _sentence_backwards(settings, trace, backward, recurrent, names=PUZZLE_PAIR):
+    """Per sentence of names, in order: (its part of L, softplus(−number·κ·h_r) / len(names); da, ∂L/∂a_g[t] per
+    gate and token; x, its features as lists; what each gate's weight on h multiplies at each token). As
     _puzzle_gradients, whose loop this is."""
-    for name in PUZZLE_PAIR:
+    for name in names:
         tokens = data.SENTENCES[name]
         values = {k: v.tolist() for k, v in trace(settings, tokens).items()}
         x, h_prev = data.token_features(tokens).tolist(), [0.0, *values["h"][:-1]]
         r, number = puzzle_readout(tokens)
         z = -number * PUZZLE_KAPPA * values["h"][r]
-        da = backward(settings, values, r, -number * PUZZLE_KAPPA * sigmoid(z) / len(PUZZLE_PAIR))
-        yield softplus(z) / len(PUZZLE_PAIR), da, x, recurrent(values, h_prev)
+        da = backward(settings, values, r, -number * PUZZLE_KAPPA * sigmoid(z) / len(names))
+        yield softplus(z) / len(names), da, x, recurrent(values, h_prev)
 
 
-def lstm_puzzle_gradients(settings):
+def lstm_puzzle_gradients(settings, attractors=False):
     """(L, grads, push) at the memory puzzle's settings (as LSTM_PUZZLE_SETTINGS; missing ones are 0).
 
-    L = mean over the sentences of PUZZLE_PAIR of softplus(−number·κ·h_r), κ = PUZZLE_KAPPA, h_r the one-unit
-    LSTM's h just before the verb (puzzle_readout): small when h there has the subject's number's sign.
+    L = mean over the training sentences (PUZZLE_PAIR; PUZZLE_ATTRACTORS too if attractors) of softplus(−number·κ·h_r),
+    κ = PUZZLE_KAPPA, h_r the one-unit LSTM's h just before the verb (puzzle_readout): small when h there has the
+    subject's number's sign.
     grads: ∂L/∂s for every slider s of LSTM_PUZZLE_SETTINGS (lstm_sentence_backward, by hand). push: per gate g
-    of LSTM_GATES, ∂L/∂a_g[t] for each token t, summed over the two sentences (their tokens align): how L moves
-    if the gate's pre-activation at that word rises, so −push is the way training pushes W_g and b_g there.
+    of LSTM_GATES, ∂L/∂a_g[t] for each token t, summed over the two sentences of PUZZLE_PAIR (their tokens align):
+    how L moves if the gate's pre-activation at that word rises, so −push is the way training pushes W_g and b_g there.
     """
     return _puzzle_gradients(
-        settings, LSTM_PUZZLE_SETTINGS, lstm_sentence_trace, lstm_sentence_backward, _lstm_recurrent
+        settings, LSTM_PUZZLE_SETTINGS, lstm_sentence_trace, lstm_sentence_backward, _lstm_recurrent, attractors
     )
 
 
@@ -634,15 +654,18 @@ def gru_sentence_backward(settings, trace, r, dh_r):
     return da
 
 
-def gru_latch_gradients(settings):
+def gru_latch_gradients(settings, attractors=False):
     """(L, grads, push) at lesson 02's latch's settings (as GRU_SENTENCE_SETTINGS; missing ones are 0): the memory
-    puzzle's loss (lstm_puzzle_gradients: softplus(−number·κ·h_r) just before the verb, mean over the two sentences)
-    read from the one-unit GRU's h; grads by gru_sentence_backward; push per gate of GRU_GATES (z, r, and h: the
-    candidate's pre-activation), ∂L/∂a_g[t] per token summed over the sentences."""
+    puzzle's loss (lstm_puzzle_gradients: softplus(−number·κ·h_r) just before the verb, mean over the training
+    sentences, the attractors' too if attractors) read from the one-unit GRU's h; grads by gru_sentence_backward;
+    push per gate of GRU_GATES (z, r, and h: the candidate's pre-activation), ∂L/∂a_g[t] per token summed over the
+    sentences of PUZZLE_PAIR."""
     recurrent = lambda trace, h_prev: {  # noqa: E731 (the candidate's h_h multiplies r·h_{t−1})
         "z": h_prev, "r": h_prev, "h": [r * h for r, h in zip(trace["r"], h_prev, strict=True)],
     }  # fmt: skip
-    return _puzzle_gradients(settings, GRU_SENTENCE_SETTINGS, gru_sentence_trace, gru_sentence_backward, recurrent)
+    return _puzzle_gradients(
+        settings, GRU_SENTENCE_SETTINGS, gru_sentence_trace, gru_sentence_backward, recurrent, attractors
+    )
 
 
 def descent_step(sliders, settings, grads, lr=PUZZLE_LR, clip=PUZZLE_CLIP):
@@ -675,25 +698,38 @@ def descent_training(gradients, sliders, settings=None, steps=50, lr=PUZZLE_LR, 
     return records
 
 
-def lstm_puzzle_training(settings=None, steps=50, lr=PUZZLE_LR, clip=PUZZLE_CLIP):
-    """descent_training on the memory puzzle: lstm_puzzle_gradients on LSTM_PUZZLE_SETTINGS' sliders."""
-    return descent_training(lstm_puzzle_gradients, LSTM_PUZZLE_SETTINGS, settings, steps, lr, clip)
+def lstm_puzzle_training(settings=None, steps=50, lr=PUZZLE_LR, clip=PUZZLE_CLIP, attractors=False):
+    """descent_training on the memory puzzle: lstm_puzzle_gradients (with the attractors if attractors) on
+    LSTM_PUZZLE_SETTINGS' sliders."""
+    gradients = functools.partial(lstm_puzzle_gradients, attractors=attractors)
+    return descent_training(gradients, LSTM_PUZZLE_SETTINGS, settings, steps, lr, clip)
 
 
-def gru_latch_training(settings=None, steps=50, lr=PUZZLE_LR, clip=PUZZLE_CLIP):
-    """descent_training on lesson 02's latch: gru_latch_gradients on GRU_SENTENCE_SETTINGS' sliders."""
-    return descent_training(gru_latch_gradients, GRU_SENTENCE_SETTINGS, settings, steps, lr, clip)
+def gru_latch_training(settings=None, steps=50, lr=PUZZLE_LR, clip=PUZZLE_CLIP, attractors=False):
+    """descent_training on lesson 02's latch: gru_latch_gradients (with the attractors if attractors) on
+    GRU_SENTENCE_SETTINGS' sliders."""
+    gradients = functools.partial(gru_latch_gradients, attractors=attractors)
+    return descent_training(gradients, GRU_SENTENCE_SETTINGS, settings, steps, lr, clip)
 
 
-def steps_to_solve(settings=None, steps=PUZZLE_STEPS, lr=PUZZLE_LR, clip=PUZZLE_CLIP, puzzle="lstm"):
-    """The first step k of a run of steps steps from settings at which the puzzle's verdict says solved, or None if
-    none does. puzzle: "lstm" (lstm_puzzle_training, lstm_memory_verdict) or "gru" (gru_latch_training,
-    gru_latch_verdict)."""
-    training, verdict = {
-        "lstm": (lstm_puzzle_training, lstm_memory_verdict), "gru": (gru_latch_training, gru_latch_verdict),
-    }[puzzle]  # fmt: skip
-    for record in training(settings, steps, lr, clip):
-        if verdict(record["settings"])[0]:
+PUZZLE_RUNS = {"lstm": (lstm_puzzle_training, lstm_memory_verdict), "gru": (gru_latch_training, gru_latch_verdict)}
+
+
+def sentences_held(settings, puzzle="lstm", attractors=False):
+    """{sentence: solved} per training sentence (puzzle_sentences(attractors)): the puzzle's verdict ("lstm":
+    lstm_memory_verdict, "gru": gru_latch_verdict) on that sentence alone."""
+    verdict = PUZZLE_RUNS[puzzle][1]
+    return {name: verdict(settings, (name,))[0] for name in puzzle_sentences(attractors)}
+
+
+def steps_to_solve(settings=None, steps=PUZZLE_STEPS, lr=PUZZLE_LR, clip=PUZZLE_CLIP, puzzle="lstm", attractors=False):
+    """The first step k of a run of steps steps from settings at which the puzzle's verdict says solved (on every
+    training sentence: puzzle_sentences(attractors)), or None if none does. puzzle: "lstm" (lstm_puzzle_training,
+    lstm_memory_verdict) or "gru" (gru_latch_training, gru_latch_verdict)."""
+    training, verdict = PUZZLE_RUNS[puzzle]
+    names = puzzle_sentences(attractors)
+    for record in training(settings, steps, lr, clip, attractors):
+        if verdict(record["settings"], names)[0]:
             return record["step"]
     return None
 
@@ -722,7 +758,10 @@ def puzzle_random_start(seed, sliders=LSTM_PUZZLE_SETTINGS):
     vanishes. The latch (GRU_SENTENCE_SETTINGS) is solved from 13 of seeds 1 … 30 (2, 3, 4, 6, 9, 11, …); from some
     it stalls at ln 2 (an update gate open after the noun overwrites h, and the gradient to the noun vanishes), and
     from seed 1 it finds a low loss with no latch: h_h < 0 with z ≈ 1 flips h's sign at every token, and the one
-    token the loss reads has the right sign.
+    token the loss reads has the right sign. With the attractors (attractors=True) no seed of 1 … 30 solves the memory
+    puzzle (its nine sliders cannot hold all four sentences: a gate's weight on h sees h's sign, not whether a number
+    is stored), and the latch is solved from seeds 2, 3, 18, 22 and 26, where its candidate's weight on h (h_h)
+    grows until the memory outvotes the attractor's number (tests/test_puzzle_training.py).
     """
     u = mulberry32(seed)
     n = 2 * PUZZLE_RANDOM_SPAN + 1

@@ -59,8 +59,8 @@ def figure_html(fig):
 
 
 def install_figure_display():
-    """Inside IPython (a notebook's kernel), show every figure as figure_html, and describe it as its plain text
-    (text/html ranks above image/png in JupyterLab, nbconvert and myst-nb; the PNG stays in the output too)."""
+    """Inside IPython (a notebook's kernel), show every figure as figure_html (the PNG with its words), and describe
+    it as its plain text, instead of the inline backend's bare PNG."""
     try:
         from IPython import get_ipython
     except ImportError:
@@ -73,6 +73,7 @@ def install_figure_display():
         formatters = shell.display_formatter.formatters
         formatters["text/html"].for_type(Figure, figure_html)
         formatters["text/plain"].for_type(Figure, lambda fig, printer, cycle: printer.text(describe(fig)))
+        formatters["image/png"].pop(Figure, None)  # the picture is in the HTML already: one copy, not two
 
     register()
     # The inline backend, set up when the first figure is made, clears every formatter of Figure; it shows the

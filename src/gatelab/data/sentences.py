@@ -2,7 +2,9 @@
 
 Each token is described by a few interpretable features (FEATURES), so a learner can say what every
 weight of a one-unit gate does ("the forget gate's weight on *noun*"). The lexicon is defined once
-here; SENTENCES holds the agreement examples of COURSE.md §1 ("The cat … was" vs "The cats … were").
+here; SENTENCES holds the agreement examples of COURSE.md §1 ("The cat … was" vs "The cats … were") and
+sentences with an attractor, a noun of the other number between the subject and its verb ("The cat near the
+dogs was hungry"), that the puzzles' training can switch on (gatelab.dynamics.PUZZLE_ATTRACTORS).
 """
 
 import torch
@@ -20,6 +22,7 @@ LEXICON = {
     "dogs": {"noun": 1, "number": -1},
     ",": {"comma": 1},
     "which": {"relative": 1},
+    "near": {},  # a preposition: no feature of its own
     "already": {},
     "ate": {"verb": 1},  # past tense: no agreement, number 0
     "chased": {"verb": 1},
@@ -35,6 +38,9 @@ SENTENCES = {
     # an attractor: a noun of the other number inside the clause, between the subject and its verb
     "cat-dogs": ("The", "cat", ",", "which", "the", "dogs", "chased", ",", "was", "hungry"),
     "cats-dog": ("The", "cats", ",", "which", "the", "dog", "chased", ",", "were", "hungry"),
+    # the same inside a prepositional phrase, right before the verb: nothing but the memory tells the two nouns apart
+    "cat-near-dogs": ("The", "cat", "near", "the", "dogs", "was", "hungry"),
+    "cats-near-dog": ("The", "cats", "near", "the", "dog", "were", "hungry"),
 }
 
 

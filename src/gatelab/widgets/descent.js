@@ -45,8 +45,10 @@ export function randomStart(settings, seed) {
 
 // --- The controls, the loss curve and the loop ----------------------------------------------------------
 
-const DESCENT_SAY_EVERY = 1500; // ms between the status's words while training runs (a screen reader keeps up)
-const DESCENT_KEY = "t"; // the shortcut, anywhere in the explorer: start or pause training
+// The ms between the status's words while training runs (a screen reader keeps up).
+const DESCENT_SAY_EVERY = 1500;
+// The shortcut, anywhere in the explorer: start or pause training.
+const DESCENT_KEY = "t";
 const LOSS_CURVE = { width: 250, height: 108, left: 44, right: 238, top: 12, bottom: 80 };
 
 /**
@@ -57,11 +59,14 @@ const LOSS_CURVE = { width: 250, height: 108, left: 44, right: 238, top: 12, bot
  * shows of the gradient, kept in the records), descentStep moves, and every slider is set through the model.
  * describe(record) says where training is ({step, settings, loss, push}). The values go to the kernel when
  * training stops (Pause, Step, the end of a press), so Python reads the values it reached. lr, clip: descentStep's;
- * steps: how many one press runs at most; what: the controls' group label. el.glDescent holds the run's records
- * and, for the last press, the ms between its frames and the ms of script in each (for tests and the bench).
- * Returns the cleanup.
+ * steps: how many one press runs at most; what: the controls' group label. option (if given): {name, text, on,
+ * off}, a checkbox after the buttons labelled text, bound to the model's boolean name (synced: Python reads it;
+ * evaluate reads it too, so the loss changes with it); the status says on or off when it changes, and changed()
+ * follows.
+ * el.glDescent holds the run's records and, for the last press, the ms between its frames and the ms of script in
+ * each (for tests and the bench). Returns the cleanup.
  */
-export function descentControls({ model, el }, { evaluate, describe, lr, clip, steps, label: what }) {
+export function descentControls({ model, el }, { evaluate, describe, lr, clip, steps, label: what, option, changed }) {
   const settings = model.get("_settings");
   const box = document.createElement("div");
   box.className = "gl-descent";
@@ -77,14 +82,14 @@ export function descentControls({ model, el }, { evaluate, describe, lr, clip, s
       <p class="gl-descent-help">Press T in the explorer to start or pause training.</p>
       <p class="gl-descent-status" role="status"></p>
     </div>`;
-  const [side] = box.children;
-  const [buttons, , status] = side.children;
+  const buttons = box.querySelector(".gl-descent-buttons"), status = box.querySelector(".gl-descent-status");
   const [run, stepButton, reset, random] = buttons.children;
   el.insertBefore(box, el.querySelector(".gl-alt"));
   const curve = lossCurve(box, steps);
 
   let history = [], before = null, running = false, frame = 0, runEnd = 0, lastSaid = -Infinity;
-  const frames = [], work = []; // per training frame: ms since the one before; ms of script (a step, its redraw)
+  // Per training frame: ms since the one before; ms of script (a step, its redraw).
+  const frames = [], work = [];
   const current = () => Object.fromEntries(settings.map(({ name }) => [name, model.get(name)]));
   const same = (a, b) => settings.every(({ name }) => a[name] === b[name]);
 
@@ -94,7 +99,8 @@ export function descentControls({ model, el }, { evaluate, describe, lr, clip, s
     lastSaid = t;
     status.textContent = `${describe(record)}${end}`;
   };
-  let last = null; // evaluate() at the last record's settings: the next step starts from it
+  // last: evaluate() at the last record's settings: the next step starts from it.
+  let last = null;
   // A run goes on from its last record, not from the model: while it runs, a kernel's echo of values sent before
   // could set the model back for a frame. It starts afresh where a slider was moved since (or at the first step).
   const begin = () => {
@@ -127,7 +133,8 @@ export function descentControls({ model, el }, { evaluate, describe, lr, clip, s
     previous = t;
     const began = performance.now();
     const record = oneStep();
-    queueMicrotask(() => work.push(performance.now() - began)); // after the explorer's redraw, queued by oneStep
+    // After the explorer's redraw, queued by oneStep.
+    queueMicrotask(() => work.push(performance.now() - began));
     if (record.step >= runEnd) pause(`; ${steps} steps done — press again to go on`);
     else {
       say(record, false);
@@ -150,7 +157,8 @@ export function descentControls({ model, el }, { evaluate, describe, lr, clip, s
     if (!running) return;
     cancelAnimationFrame(frame);
     setRunning(false);
-    model.save_changes(); // the values training reached, to the kernel: sent once, when it stops
+    // The values training reached, to the kernel: sent once, when it stops.
+    model.save_changes();
     if (history.length) say(history.at(-1), true, end);
   }
   const toggle = () => (running ? pause() : start());
@@ -172,7 +180,8 @@ export function descentControls({ model, el }, { evaluate, describe, lr, clip, s
     status.textContent = "Reset: the settings from before training.";
   };
 
-  let seed = 0; // the last random start's seed: each press of Random start takes the next
+  // The last random start's seed: each press of Random start takes the next.
+  let seed = 0;
   const randomize = () => {
     pause();
     seed += 1;
@@ -181,6 +190,34 @@ export function descentControls({ model, el }, { evaluate, describe, lr, clip, s
     model.save_changes();
     status.textContent = `Random start, seed ${seed}: every setting drawn from −3 … 3.`;
   };
+
+  // The switch (option): a checkbox in its label, on a line of its own in the buttons' row (whose keydown keeps
+  // Space from the notebook), bound to the model's boolean option.name. Any change of it (a click, or Python
+  // setting it) pauses training, says so (option.on or option.off) and leaves the next press a new run, with the
+  // new loss; then changed() redraws what depends on it.
+  let unbind = () => {};
+  if (option) {
+    const row = document.createElement("label");
+    const sync = () => (row.firstChild.checked = model.get(option.name) === true);
+    row.className = "gl-descent-option";
+    row.innerHTML = '<input type="checkbox"> ';
+    row.append(option.text);
+    buttons.append(row);
+    sync();
+    row.firstChild.addEventListener("change", (event) => {
+      model.set(option.name, event.target.checked);
+      model.save_changes();
+    });
+    const onChange = () => {
+      pause();
+      history = [];
+      curve.clear();
+      status.textContent = option[sync() ? "on" : "off"];
+      changed?.();
+    };
+    model.on(`change:${option.name}`, onChange);
+    unbind = () => model.off(`change:${option.name}`, onChange);
+  }
 
   run.addEventListener("click", toggle);
   random.addEventListener("click", randomize);
@@ -197,7 +234,8 @@ export function descentControls({ model, el }, { evaluate, describe, lr, clip, s
     toggle();
   };
   const onInput = (event) => {
-    if (event.target.type === "range") pause(); // the learner takes a slider back: training stops
+    // The learner takes a slider back: training stops.
+    if (event.target.type === "range") pause();
   };
   el.addEventListener("keydown", onKey);
   el.addEventListener("input", onInput);
@@ -206,6 +244,7 @@ export function descentControls({ model, el }, { evaluate, describe, lr, clip, s
     pause();
     el.removeEventListener("keydown", onKey);
     el.removeEventListener("input", onInput);
+    unbind();
   };
 }
 

@@ -6,19 +6,21 @@
 // gru_latch_training compute the same in Python; browser tests compare.
 import { mount, sub } from "./explorer.js";
 import { sigmoid } from "./cell.js";
-import { firstMiss, inputDrive, numberWord, puzzleGradients, pushBars, pyFloat, pyRepr, pySigned2, readerHeight, readerLayout, saysText, sentenceEnd, sentenceFigure, shortText, signedText } from "./sentence.js";
+import { firstMiss, inputDrive, numberWord, pushBars, puzzleGradients, pyFloat, pyRepr, pySigned2, readerHeight, readerLayout, saysText, sentenceEnd, sentenceFigure, shortText, signedText, solvedText, trainingSentences } from "./sentence.js";
 import { descentControls } from "./descent.js";
 
 // --- The math: a one-unit GRU reading a sentence, in the course's notation ----------------------------------
 
-const GRU_GATES = ["z", "r", "h"]; // update, reset, candidate h̃ (gatelab.dynamics.GRU_GATES)
+// The GRU's gates: update, reset, candidate h̃ (gatelab.dynamics.GRU_GATES).
+const GRU_GATES = ["z", "r", "h"];
 
 /** z_t, r_t, h̃_t and h_t of a one-unit GRU reading the feature rows x from h_0 = 0 (gatelab.dynamics.
  * gru_sentence_trace): z = σ(z_h·h_prev + z·x_t + b_z), r likewise, h̃ = tanh(h_h·(r·h_prev) + h·x_t + b_h),
  * h = z·h̃ + (1 − z)·h_prev. */
 export function gruSentenceSteps(s, x, features) {
   const a = Object.fromEntries(GRU_GATES.map((g) => [g, inputDrive(s, g, x, features)]));
-  const w = { z: s.z_h ?? 0, r: s.r_h ?? 0, h: s.h_h ?? 0 }; // the weights on h_prev
+  // The weights on h_prev.
+  const w = { z: s.z_h ?? 0, r: s.r_h ?? 0, h: s.h_h ?? 0 };
   const trace = { z: [], r: [], h_tilde: [], h: [] };
   let h = 0;
   for (let t = 0; t < x.length; t++) {
@@ -87,24 +89,26 @@ export function gruSentenceBackward(s, trace, r, dh_r) {
   return da;
 }
 
-/** {loss, grads, push} at settings s, as gatelab.dynamics.gru_latch_gradients gives (L, grads, push): the loss read
- * from h just before the verb and its gradient, by gruSentenceBackward (puzzleGradients). */
-export function gruLatchGradients(s, k) {
+/** {loss, grads, push} at settings s, as gatelab.dynamics.gru_latch_gradients(s, attractors) gives (L, grads,
+ * push): the loss read from h just before the verb and its gradient, by gruSentenceBackward (puzzleGradients). */
+export function gruLatchGradients(s, k, attractors = false) {
   return puzzleGradients(s, k, {
     steps: gruSentenceSteps, backward: gruSentenceBackward,
-    recurrent: (trace, h_prev) => ({ z: h_prev, r: h_prev, h: trace.r.map((r, t) => r * h_prev[t]) }), // h_h: r·h
-  });
+    // The candidate's h_h multiplies r·h_{t−1}.
+    recurrent: (trace, h_prev) => ({ z: h_prev, r: h_prev, h: trace.r.map((r, t) => r * h_prev[t]) }),
+  }, attractors);
 }
 
-/** Where training is, in words: "step 20: loss 0.075; h before the verb = +0.83 (cat), −0.83 (cats); solved". */
-function describeGruTraining(record, c) {
-  const h = c.sentences.map((sentence) => {
+/** Where training is, in words: "step 20: loss 0.075; h before the verb = +0.83 (cat), −0.83 (cats); solved"; with
+ * the attractors, h before the verb in each of the four, and solved means every one held (how many follow). */
+function describeGruTraining(record, c, attractors) {
+  const sentences = trainingSentences(c, attractors);
+  const h = sentences.map((sentence) => {
     const at = gruSentenceTrace(record.settings, sentence.x, c.features).h[c.training.readout[sentence.name]];
     return `${pySigned2(at)} (${sentence.name})`;
   });
-  const solved = gruSentenceNumbers(record.settings, c).verdict.solved;
   return `step ${record.step}: loss ${record.loss.toFixed(3)}; h before the verb = ${h.join(", ")}; `
-    + `${solved ? "solved" : "not solved yet"}`;
+    + solvedText(record.settings, c, attractors, gruSentenceNumbers);
 }
 
 /** The text alternative: the verdict, then what the memory h does from the noun to the verb in each sentence. */
@@ -122,6 +126,9 @@ function describeGruSentence(q, c) {
 
 function render({ model, el }) {
   const c = model.get("_constants");
+  // The training panel's switch; the push bars and the settings they were drawn at, redrawn when it changes the loss.
+  const attractors = () => model.get("attractors") === true;
+  let bars = null, shown = null;
   const panels = [
     {
       title: ["update gate z", sub("t")], lo: -0.04, hi: 1.04, ticks: [0, 0.5, 1], levels: [],
@@ -146,23 +153,24 @@ function render({ model, el }) {
       + "candidate (outlined bar: up raises it).",
     draw: (svg) => {
       const lines = sentenceFigure(svg, c, panels);
-      const bars = pushBars(svg, c, barsTop, "How training pushes the update gate and the candidate at each word: "
+      bars = pushBars(svg, c, barsTop, "How training pushes the update gate and the candidate at each word: "
         + "−∂L/∂a (up: opens z, raises h̃)", [
         { gate: "z", fill: "#4d4d4d", parts: ["−∂L/∂a", sub("z"), " update"], dx: -0.3 },
         { gate: "h", fill: "#fff", parts: ["−∂L/∂a", sub("h̃"), " candidate"], dx: 0.02 },
       ]);
       return (numbers, s) => {
         lines(numbers);
-        bars(gruLatchGradients(s, c).push);
+        bars(gruLatchGradients((shown = s), c, attractors()).push);
       };
     },
     compute: gruSentenceNumbers,
     describe: (q) => describeGruSentence(q, c),
   });
   const stop = descentControls({ model, el }, {
-    evaluate: (s) => gruLatchGradients(s, c),
-    describe: (record) => describeGruTraining(record, c),
+    evaluate: (s) => gruLatchGradients(s, c, attractors()),
+    describe: (record) => describeGruTraining(record, c, attractors()),
     lr: c.training.lr, clip: c.training.clip, steps: c.training.steps, label: "Training the GRU's weights",
+    option: c.switch, changed: () => bars(gruLatchGradients(shown, c, attractors()).push),
   });
   return () => {
     stop();

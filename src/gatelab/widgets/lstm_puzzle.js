@@ -6,19 +6,21 @@
 // gatelab.dynamics.lstm_puzzle_numbers and lstm_puzzle_training compute the same in Python; browser tests compare.
 import { mount, sub } from "./explorer.js";
 import { sigmoid } from "./cell.js";
-import { firstMiss, inputDrive, numberWord, puzzleGradients, pushBars, pyFloat, pyRepr, pySigned2, readerHeight, readerLayout, saysText, sentenceEnd, sentenceFigure, shortText, signedText } from "./sentence.js";
+import { firstMiss, inputDrive, numberWord, pushBars, puzzleGradients, pyFloat, pyRepr, pySigned2, readerHeight, readerLayout, saysText, sentenceEnd, sentenceFigure, shortText, signedText, solvedText } from "./sentence.js";
 import { descentControls } from "./descent.js";
 
 // --- The math: a one-unit LSTM reading a sentence, in the course's notation ----------------------------------
 
-const LSTM_GATES = ["f", "i", "c", "o"]; // forget, input, candidate c̃, output (gatelab.dynamics.LSTM_GATES)
+// The LSTM's gates: forget, input, candidate c̃, output (gatelab.dynamics.LSTM_GATES).
+const LSTM_GATES = ["f", "i", "c", "o"];
 
 /** f_t, i_t, c̃_t, o_t, c_t and h_t of a one-unit LSTM reading the feature rows x from h_0 = c_0 = 0
  * (gatelab.dynamics.lstm_sentence_trace): each gate g = σ(g_h·h_prev + g·x_t + b_g), c̃ = tanh(…),
  * c = f·c_prev + i·c̃, h = o·tanh(c). */
 export function lstmSentenceSteps(s, x, features) {
   const a = Object.fromEntries(LSTM_GATES.map((g) => [g, inputDrive(s, g, x, features)]));
-  const w = Object.fromEntries(LSTM_GATES.map((g) => [g, s[`${g}_h`] ?? 0])); // the weights on h_prev
+  // The weights on h_prev.
+  const w = Object.fromEntries(LSTM_GATES.map((g) => [g, s[`${g}_h`] ?? 0]));
   const trace = { f: [], i: [], c_tilde: [], o: [], c: [], h: [] };
   let h = 0, c = 0;
   for (let t = 0; t < x.length; t++) {
@@ -105,22 +107,23 @@ export function lstmSentenceBackward(s, trace, r, dh_r) {
   return da;
 }
 
-/** {loss, grads, push} at settings s, as gatelab.dynamics.lstm_puzzle_gradients gives (L, grads, push): the loss
- * read from h just before the verb and its gradient, by lstmSentenceBackward (puzzleGradients). */
-export function lstmPuzzleGradients(s, k) {
+/** {loss, grads, push} at settings s, as gatelab.dynamics.lstm_puzzle_gradients(s, attractors) gives (L, grads,
+ * push): the loss read from h just before the verb and its gradient, by lstmSentenceBackward (puzzleGradients). */
+export function lstmPuzzleGradients(s, k, attractors = false) {
   return puzzleGradients(s, k, {
     steps: lstmSentenceSteps, backward: lstmSentenceBackward,
-    recurrent: (trace, h_prev) => Object.fromEntries(LSTM_GATES.map((g) => [g, h_prev])), // every g_h: h_{t−1}
-  });
+    // Every g_h multiplies h_{t−1}.
+    recurrent: (trace, h_prev) => Object.fromEntries(LSTM_GATES.map((g) => [g, h_prev])),
+  }, attractors);
 }
 
-/** Where training is, in words: "step 120: loss 0.080; f at 'which' = 0.97; solved". */
-function describeLstmTraining(record, k) {
+/** Where training is, in words: "step 120: loss 0.080; f at 'which' = 0.97; solved"; with the attractors, solved
+ * means every training sentence, and how many of them are held follows: "not solved yet (2 of 4 sentences held)". */
+function describeLstmTraining(record, k, attractors) {
   const first = k.sentences[0], which = first.tokens.indexOf("which");
   const f = lstmSentenceTrace(record.settings, first.x, k.features).f[which];
-  const solved = lstmPuzzleNumbers(record.settings, k).verdict.solved;
   return `step ${record.step}: loss ${record.loss.toFixed(3)}; f at 'which' = ${f.toFixed(2)}; `
-    + `${solved ? "solved" : "not solved yet"}`;
+    + solvedText(record.settings, k, attractors, lstmPuzzleNumbers);
 }
 
 /** The text alternative: the verdict, then what the cell c and h do from the noun to the verb in each sentence. */
@@ -147,6 +150,9 @@ function lstmPushBars(svg, k, top) {
 
 function render({ model, el }) {
   const k = model.get("_constants");
+  // The training panel's switch; the push bars and the settings they were drawn at, redrawn when it changes the loss.
+  const attractors = () => model.get("attractors") === true;
+  let bars = null, shown = null;
   const panels = [
     {
       title: ["gates f", sub("t"), ", i", sub("t")], lo: -0.04, hi: 1.04, ticks: [0, 0.5, 1], levels: [],
@@ -173,19 +179,21 @@ function render({ model, el }) {
       + "Shaded: from the subject to its verb. Bottom: at each word, the way training pushes the forget gate "
       + "(filled bar) and the input gate (outlined bar): up opens the gate there, down closes it.",
     draw: (svg) => {
-      const lines = sentenceFigure(svg, k, panels), bars = lstmPushBars(svg, k, barsTop);
+      const lines = sentenceFigure(svg, k, panels);
+      bars = lstmPushBars(svg, k, barsTop);
       return (numbers, s) => {
         lines(numbers);
-        bars(lstmPuzzleGradients(s, k).push);
+        bars(lstmPuzzleGradients((shown = s), k, attractors()).push);
       };
     },
     compute: lstmPuzzleNumbers,
     describe: (q) => describeLstmPuzzle(q, k),
   });
   const stop = descentControls({ model, el }, {
-    evaluate: (s) => lstmPuzzleGradients(s, k),
-    describe: (record) => describeLstmTraining(record, k),
+    evaluate: (s) => lstmPuzzleGradients(s, k, attractors()),
+    describe: (record) => describeLstmTraining(record, k, attractors()),
     lr: k.training.lr, clip: k.training.clip, steps: k.training.steps, label: "Training the LSTM's weights",
+    option: k.switch, changed: () => bars(lstmPuzzleGradients(shown, k, attractors()).push),
   });
   return () => {
     stop();

@@ -70,6 +70,22 @@ export function shortText(sentence) {
   return `“${sentence.tokens.slice(0, 2).join(" ")} …”`;
 }
 
+/** The sentences training reads (gatelab.dynamics.puzzle_sentences): the pair, then the attractors if the switch is
+ * on. k: the explorer's _constants. */
+export function trainingSentences(k, attractors) {
+  return attractors ? [...k.sentences, ...k.attractors] : k.sentences;
+}
+
+/** "solved" if the puzzle's verdict holds every training sentence (each judged alone, as gatelab.dynamics.
+ * sentences_held: numbers(s, k) is the explorer's, verdict and all), else "not solved yet"; with the attractors,
+ * then how many it holds: "not solved yet (2 of 4 sentences held)". */
+export function solvedText(s, k, attractors, numbers) {
+  const all = trainingSentences(k, attractors);
+  const held = all.filter((one) => numbers(s, { ...k, sentences: [one] }).verdict.solved).length;
+  const count = attractors ? ` (${held} of ${all.length} sentences held)` : "";
+  return `${held === all.length ? "solved" : "not solved yet"}${count}`;
+}
+
 /** The message's end: its own mark if it has one, else a full stop. */
 export function sentenceEnd(message) {
   return /[.?!]$/.test(message) ? message : `${message}.`;
@@ -237,21 +253,23 @@ function settingGradient(name, da, x, recurrent, features) {
 }
 
 /** {loss, grads, push} at settings s, as gatelab.dynamics._puzzle_gradients gives (L, grads, push): L, the mean over
- * both sentences of softplus(−number·κ·h_r) with h_r h just before the verb (k.training.readout); grads, ∂L/∂ each
- * setting of s; push, per gate, ∂L/∂a_g[t] per token summed over the sentences. cell: {steps(s, x, features), the
- * trace (h among its series); backward(s, trace, r, dh_r), ∂L/∂a_g[t] per gate; recurrent(trace, h_prev), what each
- * gate's weight on h multiplies at each token}. */
-export function puzzleGradients(s, k, cell) {
-  const { kappa, readout } = k.training, n = k.sentences.length;
+ * the training sentences (trainingSentences: the pair, and the attractors if attractors) of softplus(−number·κ·h_r)
+ * with h_r h just before the verb (k.training.readout); grads, ∂L/∂ each setting of s; push, per gate, ∂L/∂a_g[t]
+ * per token summed over the pair (the figure's sentences; an attractor sentence is in the loss, not in the bars).
+ * cell: {steps(s, x, features), the trace (h among its series); backward(s, trace, r, dh_r), ∂L/∂a_g[t] per gate;
+ * recurrent(trace, h_prev), what each gate's weight on h multiplies at each token}. */
+export function puzzleGradients(s, k, cell, attractors = false) {
+  const { kappa, readout } = k.training, sentences = trainingSentences(k, attractors), n = sentences.length;
   let loss = 0, push = null;
   const grads = Object.fromEntries(Object.keys(s).map((name) => [name, 0]));
-  for (const sentence of k.sentences) {
+  for (const sentence of sentences) {
     const trace = cell.steps(s, sentence.x, k.features), h_prev = [0, ...trace.h.slice(0, -1)];
     const r = readout[sentence.name], number = sentence.number;
     const z = -number * kappa * trace.h[r];
     loss += softplus(z) / n;
     const da = cell.backward(s, trace, r, -number * kappa * sigmoid(z) / n), recurrent = cell.recurrent(trace, h_prev);
     for (const name in grads) grads[name] += settingGradient(name, da, sentence.x, recurrent, k.features);
+    if (!k.sentences.includes(sentence)) continue;
     push = push === null ? da : Object.fromEntries(Object.keys(da).map((g) => [g, push[g].map((p, t) => p + da[g][t])]));
   }
   return { loss, grads, push };
