@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import nbformat
+from IPython.core.inputtransformer2 import TransformerManager
 from jupyter_core.utils import run_sync
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
@@ -40,13 +41,14 @@ def note_output(text):
 
 
 def setup_aliases(nb):
-    """{name: module} bound by `import m` / `import m as name` in the notebook's locked, non-graded code cells."""
+    """{name: module} bound by `import m` / `import m as name` in the notebook's locked, non-graded code cells
+    (read as IPython runs them: a `%pip` line, as in the lessons' first cell, is Python once transformed)."""
     aliases = {}
     for cell in nb.cells:
         if cell.cell_type != "code" or not is_locked(cell) or is_grade(cell) or is_solution(cell):
             continue
         try:
-            tree = ast.parse(cell.source)
+            tree = ast.parse(TransformerManager().transform_cell(cell.source))
         except SyntaxError:
             continue
         for node in ast.walk(tree):

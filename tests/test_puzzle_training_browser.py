@@ -8,6 +8,7 @@ step). Most tests use the explorer's text/html display, served from loopback wit
 last runs it in JupyterLab, in a one-cell notebook. Without Chromium these tests skip, except under CI (CI=true).
 """
 
+import contextlib
 import json
 import random
 from dataclasses import dataclass
@@ -342,11 +343,10 @@ def test_the_attractor_switch_works_from_the_keyboard(site, trainer):
 NOTEBOOK = "import gatelab as gl\n\npuzzle = gl.widgets.{}()\npuzzle"
 
 
-@every_trainer
-def test_the_kernel_reads_the_values_training_reached(browser, tmp_path_factory, trainer):
-    """In JupyterLab, a notebook showing the explorer: train from the keyboard (T), pause, one more step (Enter on
-    Step); the run went on from its start (no echo from the kernel took the sliders back), and puzzle.values() in
-    the kernel is the page's last step, exactly."""
+@contextlib.contextmanager
+def puzzle_in_jupyterlab(browser, tmp_path_factory, trainer, workspace):
+    """A notebook showing trainer's explorer as `puzzle`, opened and run in JupyterLab (in its own workspace):
+    yields (the page, the explorer's locator); closes the page and the kernel's session after."""
     folder = tmp_path_factory.mktemp("notebook")
     kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
     cells = [nbformat.v4.new_code_cell(NOTEBOOK.format(trainer))]
@@ -355,65 +355,60 @@ def test_the_kernel_reads_the_values_training_reached(browser, tmp_path_factory,
     with lab_server(folder, tmp_path_factory.mktemp("jupyter-config")) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
-            open_notebook(page, url, "puzzle.ipynb", workspace=f"training-{trainer}")
+            open_notebook(page, url, "puzzle.ipynb", workspace=workspace)
             run_all(page)
             explorer = page.locator(trainer.selector)
             expect(explorer).to_be_visible(timeout=30_000)
-            explorer.get_by_role("slider", name=trainer.slider, exact=True).focus()
-            page.keyboard.press("t")
-            page.wait_for_function("(el) => el.glDescent.history.length > 40", arg=explorer.element_handle())
-            page.keyboard.press("t")
-            assert not explorer.evaluate(RUNNING)
-            step = explorer.get_by_role("button", name="Step")
-            step.focus()
-            steps = len(explorer.evaluate(HISTORY))
-            page.keyboard.press("Enter")  # the button's, not the notebook's (which would edit the cell)
-            page.wait_for_function("([el, n]) => el.glDescent.history.length === n", arg=[explorer.element_handle(),
-                                                                                           steps + 1])  # fmt: skip
-            expect(step).to_be_focused()
-            records = explorer.evaluate(HISTORY)
-            assert records[0]["settings"] == trainer.start, "the run restarted: the kernel's echo took the sliders back"
-            reached = records[-1]["settings"]
-            assert reached != trainer.start
-            # Pausing sent the values (a comm message) before this code: the kernel handles the two in order.
-            kernel = json.loads(run_in_kernel(page, "import json; print(json.dumps(puzzle.values()))"))
-            assert kernel == reached, f"the kernel holds {kernel}, the page {reached}"
+            yield page, explorer
         finally:
             page.close()
             close_sessions(url)
+
+
+@every_trainer
+def test_the_kernel_reads_the_values_training_reached(browser, tmp_path_factory, trainer):
+    """In JupyterLab, a notebook showing the explorer: train from the keyboard (T), pause, one more step (Enter on
+    Step); the run went on from its start (no echo from the kernel took the sliders back), and puzzle.values() in
+    the kernel is the page's last step, exactly."""
+    with puzzle_in_jupyterlab(browser, tmp_path_factory, trainer, workspace=f"training-{trainer}") as (page, explorer):
+        explorer.get_by_role("slider", name=trainer.slider, exact=True).focus()
+        page.keyboard.press("t")
+        page.wait_for_function("(el) => el.glDescent.history.length > 40", arg=explorer.element_handle())
+        page.keyboard.press("t")
+        assert not explorer.evaluate(RUNNING)
+        step = explorer.get_by_role("button", name="Step")
+        step.focus()
+        steps = len(explorer.evaluate(HISTORY))
+        page.keyboard.press("Enter")  # the button's, not the notebook's (which would edit the cell)
+        one_more = "([el, n]) => el.glDescent.history.length === n"
+        page.wait_for_function(one_more, arg=[explorer.element_handle(), steps + 1])
+        expect(step).to_be_focused()
+        records = explorer.evaluate(HISTORY)
+        assert records[0]["settings"] == trainer.start, "the run restarted: the kernel's echo took the sliders back"
+        reached = records[-1]["settings"]
+        assert reached != trainer.start
+        # Pausing sent the values (a comm message) before this code: the kernel handles the two in order.
+        kernel = json.loads(run_in_kernel(page, "import json; print(json.dumps(puzzle.values()))"))
+        assert kernel == reached, f"the kernel holds {kernel}, the page {reached}"
 
 
 @every_trainer
 def test_the_kernel_reads_the_switch_and_sets_it(browser, tmp_path_factory, trainer):
     """In JupyterLab: Space on the switch sets puzzle.attractors in the kernel to True; training then runs the four
     sentences' loss; puzzle.attractors = False in the kernel unticks the box in the page."""
-    folder = tmp_path_factory.mktemp("notebook")
-    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    cells = [nbformat.v4.new_code_cell(NOTEBOOK.format(trainer))]
-    nb = nbformat.v4.new_notebook(metadata={"kernelspec": kernel}, cells=cells)
-    nbformat.write(nb, folder / "puzzle.ipynb")
-    with lab_server(folder, tmp_path_factory.mktemp("jupyter-config")) as url:
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            open_notebook(page, url, "puzzle.ipynb", workspace=f"switch-{trainer}")
-            run_all(page)
-            explorer = page.locator(trainer.selector)
-            expect(explorer).to_be_visible(timeout=30_000)
-            switch = explorer.get_by_role("checkbox", name=SWITCH)
-            switch.focus()
-            page.keyboard.press(" ")  # the box's, not the notebook's
-            expect(switch).to_be_checked()
-            expect(switch).to_be_focused()
-            assert run_in_kernel(page, "print(puzzle.attractors)").strip() == "True"
-            step = explorer.get_by_role("button", name="Step")
-            for k in range(1, 4):
-                step.click()
-                page.wait_for_function("([el, n]) => el.glDescent.history.length === n",
-                                       arg=[explorer.element_handle(), k + 1])  # fmt: skip
-            records = explorer.evaluate(HISTORY)
-            assert largest_difference(records, trainer.training(trainer.start, 3, attractors=True)) <= TOLERANCE
-            run_in_kernel(page, "puzzle.attractors = False")
-            expect(switch).not_to_be_checked()
-        finally:
-            page.close()
-            close_sessions(url)
+    with puzzle_in_jupyterlab(browser, tmp_path_factory, trainer, workspace=f"switch-{trainer}") as (page, explorer):
+        switch = explorer.get_by_role("checkbox", name=SWITCH)
+        switch.focus()
+        page.keyboard.press(" ")  # the box's, not the notebook's
+        expect(switch).to_be_checked()
+        expect(switch).to_be_focused()
+        assert run_in_kernel(page, "print(puzzle.attractors)").strip() == "True"
+        step = explorer.get_by_role("button", name="Step")
+        for k in range(1, 4):
+            step.click()
+            page.wait_for_function("([el, n]) => el.glDescent.history.length === n",
+                                   arg=[explorer.element_handle(), k + 1])  # fmt: skip
+        records = explorer.evaluate(HISTORY)
+        assert largest_difference(records, trainer.training(trainer.start, 3, attractors=True)) <= TOLERANCE
+        run_in_kernel(page, "puzzle.attractors = False")
+        expect(switch).not_to_be_checked()
