@@ -159,7 +159,8 @@ def page(nb, notebook, links):
 
 
 def stage(source_dir, notebooks, links, echo=print):
-    """Write the Sphinx source: conf.py, index.md, the pages (lessons/NN/NN.ipynb) and the assets they link."""
+    """Write the Sphinx source: conf.py, index.md, the theme's overrides and the pages (lessons/NN/NN.ipynb; their
+    figures are in them, as data URIs)."""
     if source_dir.exists():
         shutil.rmtree(source_dir)
     source_dir.mkdir(parents=True)
@@ -167,7 +168,6 @@ def stage(source_dir, notebooks, links, echo=print):
         shutil.copy(HERE / name, source_dir / name)
     for folder in ("_static", "_templates"):
         shutil.copytree(HERE / folder, source_dir / folder)
-    shutil.copytree(ROOT / "assets", source_dir / "assets")
     for notebook in notebooks:
         start = time.perf_counter()
         out = source_dir / "lessons" / notebook.parent.name / notebook.name

@@ -11,7 +11,7 @@ myst_enable_extensions = ["dollarmath", "amsmath"]
 nb_execution_mode = "off"  # website/build.py has run each lesson already
 nb_ipywidgets_js = {}  # no widget renderer from a CDN: the explorers run inline
 nb_merge_streams = True
-exclude_patterns = ["_build", "assets/**/README.md"]
+exclude_patterns = ["_build"]
 suppress_warnings = ["myst.header", "mystnb.unknown_mime_type"]
 
 html_theme = "sphinx_book_theme"
