@@ -116,8 +116,9 @@ def embed_figures(markdown, base_dirs, figure_dirs, attachments=()):
     other stays as it was. Returns (markdown, the sources left as they were).
     """
     missing = []
+    markdown, data_uris = _set_aside_data_uris(markdown)
     if len(markdown) > MAX_MARKDOWN:
-        return markdown, missing
+        return _put_back(markdown, data_uris), missing
 
     def markdown_image(m):
         src = m["src"].strip("<>")
@@ -150,7 +151,8 @@ def embed_figures(markdown, base_dirs, figure_dirs, attachments=()):
             return tag
         return tag[: found.start()] + f'src="{uri}"' + tag[found.end() :]
 
-    return HTML_IMAGE.sub(html_image, MARKDOWN_IMAGE.sub(markdown_image, markdown)), missing
+    embedded = HTML_IMAGE.sub(html_image, MARKDOWN_IMAGE.sub(markdown_image, markdown))
+    return _put_back(embedded, data_uris), missing
 
 
 # -- math ------------------------------------------------------------------------------------------
@@ -239,7 +241,8 @@ def markdown_math_to_mathml(markdown):
 
 def _set_aside_data_uris(markdown):
     """(markdown with each data: URI of an image as a short placeholder, [the URIs]): a released lesson's figures are
-    data URIs of up to 100 kB, which neither the length limit nor the image patterns should count."""
+    data URIs of up to 100 kB, which neither the length limit nor the image patterns should count (embed_figures,
+    markdown_math_to_mathml)."""
     data_uris = []
 
     def aside(m):

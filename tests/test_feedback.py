@@ -197,6 +197,18 @@ def test_a_figure_from_the_web_becomes_a_link_and_data_uris_stay():
     )
 
 
+def test_a_released_figures_data_uri_counts_for_nothing_against_the_length_limit(course):
+    """A released lesson's cell carries a figure of up to 100 kB as a data URI: the cell's other figure is still
+    embedded and its math still typeset, the data URI left exactly as it was."""
+    carried = "![carried](data:image/svg+xml;base64," + "A" * 150_000 + ")"
+    embedded, missing = embed_figures(f"{carried} ![f](../../assets/01/fig.svg)", [course / "lessons" / "01"],
+                                      [course / "assets"])  # fmt: skip
+    svg = base64.b64encode((course / "assets" / "01" / "fig.svg").read_bytes()).decode()
+    assert (embedded, missing) == (f"{carried} ![f](data:image/svg+xml;base64,{svg})", [])
+    typeset = markdown_math_to_mathml(f"{carried} and $x$")
+    assert typeset.startswith(f"{carried} and <math") and "$" not in typeset
+
+
 def test_an_attachment_the_cell_has_stays_one_it_lacks_becomes_its_alt_text(course):
     """nbconvert embeds a cell's attachments itself, and fails on an attachment: link the cell lacks (a learner's
     edit): the one stays for it, the other goes."""
