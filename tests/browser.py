@@ -120,12 +120,20 @@ def open_notebook(page, url, relative_path, workspace=None):
     )
 
 
+# Every widget output of the notebook has drawn its explorer (a view renders after its cell has finished).
+EXPLORERS_DRAWN = """() => [...document.querySelectorAll(
+    '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.widget-view+json"]'
+)].every((output) => output.querySelector(".gl-explorer"))"""
+
+
 def run_all(page):
-    """Run every cell and wait for the last to finish (the command's promise resolves then)."""
+    """Run every cell, wait for the last to finish (the command's promise resolves then) and for every explorer
+    it shows to be drawn."""
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_function(
         "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'", timeout=90_000
     )
+    page.wait_for_function(EXPLORERS_DRAWN, timeout=30_000)
 
 
 RUN_IN_KERNEL = """async (code) => {
@@ -141,6 +149,16 @@ RUN_IN_KERNEL = """async (code) => {
 def run_in_kernel(page, code):
     """Run code in the kernel of the notebook open in page (not as a cell); returns what it printed."""
     return page.evaluate(RUN_IN_KERNEL, code)
+
+
+def kernel_json(page, code, until, timeout=30):
+    """What code prints in the notebook's kernel, read as JSON, once until(it) holds (or as last read at the
+    timeout). A widget's front end sends its changes one message at a time and holds the next until the kernel
+    has handled the last (ipywidgets' throttle), so the kernel may hear of a slider's last moves a moment later."""
+    deadline = time.monotonic() + timeout
+    while not until(value := json.loads(run_in_kernel(page, code))) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return value
 
 
 def error_outputs(page):

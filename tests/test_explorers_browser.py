@@ -10,7 +10,6 @@ For each (lesson 02's GRU gate explorer, lesson 04's LSTM gate explorer):
 Without Chromium these tests skip, except under CI (CI=true), where they must run.
 """
 
-import json
 import random
 
 import pytest
@@ -24,12 +23,12 @@ from tests.browser import (
     console_errors,
     course_copy,
     difference,
+    kernel_json,
     lab_server,
     move_range,
     open_notebook,
     require_chromium,
     run_all,
-    run_in_kernel,
     static_server,
 )
 from tests.explorers import EXPLORERS
@@ -117,7 +116,7 @@ def test_the_explorer_answers_the_keyboard_in_jupyterlab(in_lab):
         assert largest_difference(front_end, settings, numbers) <= TOLERANCE
     expect(alt).not_to_have_text(text)
 
-    kernel = json.loads(run_in_kernel(page, KERNEL_VALUES % type(front_end.build()).__name__))
+    kernel = kernel_json(page, KERNEL_VALUES % type(front_end.build()).__name__, until=lambda k: settings in k)
     assert settings in kernel, f"the kernel's explorers hold {kernel}, the page {settings}"
     cell = explorer.locator("xpath=ancestor::div[contains(@class, 'jp-CodeCell')][1]")  # no error in its cell
     expect(cell).to_have_count(1)

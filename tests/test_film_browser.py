@@ -10,7 +10,6 @@ violation, and a step's move is timed (printed: COURSE.md §7 budgets are benchm
 Without Chromium these tests skip, except under CI (CI=true), where they must run.
 """
 
-import json
 import statistics
 
 import nbformat
@@ -25,13 +24,13 @@ from tests.browser import (
     computed,
     console_errors,
     difference,
+    kernel_json,
     key_to_frame,
     lab_server,
     move_range,
     open_notebook,
     require_chromium,
     run_all,
-    run_in_kernel,
     static_server,
 )
 
@@ -87,7 +86,7 @@ def test_the_film_answers_the_keyboard_in_jupyterlab(browser, tmp_path, recorded
         explorer = widgets.training_film(recorded, UNIT)  # the same run, recorded here
         explorer.frame = settings["frame"]
         assert difference(numbers, explorer.numbers()) <= 1e-12
-        values = json.loads(run_in_kernel(page, "import json; print(json.dumps(explorer.values()))"))
+        values = kernel_json(page, "import json; print(json.dumps(explorer.values()))", until=settings.__eq__)
         assert values == settings
         assert axe_violations(page, SELECTOR) == []
         page.close()

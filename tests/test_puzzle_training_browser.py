@@ -9,7 +9,6 @@ last runs it in JupyterLab, in a one-cell notebook. Without Chromium these tests
 """
 
 import contextlib
-import json
 import random
 from dataclasses import dataclass
 
@@ -22,6 +21,7 @@ from tests.browser import (
     axe_violations,
     close_sessions,
     computed,
+    kernel_json,
     lab_server,
     open_notebook,
     require_chromium,
@@ -387,8 +387,7 @@ def test_the_kernel_reads_the_values_training_reached(browser, tmp_path_factory,
         assert records[0]["settings"] == trainer.start, "the run restarted: the kernel's echo took the sliders back"
         reached = records[-1]["settings"]
         assert reached != trainer.start
-        # Pausing sent the values (a comm message) before this code: the kernel handles the two in order.
-        kernel = json.loads(run_in_kernel(page, "import json; print(json.dumps(puzzle.values()))"))
+        kernel = kernel_json(page, "import json; print(json.dumps(puzzle.values()))", until=reached.__eq__)
         assert kernel == reached, f"the kernel holds {kernel}, the page {reached}"
 
 
@@ -402,7 +401,7 @@ def test_the_kernel_reads_the_switch_and_sets_it(browser, tmp_path_factory, trai
         page.keyboard.press(" ")  # the box's, not the notebook's
         expect(switch).to_be_checked()
         expect(switch).to_be_focused()
-        assert run_in_kernel(page, "print(puzzle.attractors)").strip() == "True"
+        assert kernel_json(page, "import json; print(json.dumps(puzzle.attractors))", until=bool) is True
         step = explorer.get_by_role("button", name="Step")
         for k in range(1, 4):
             step.click()
