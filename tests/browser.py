@@ -178,6 +178,15 @@ def computed(explorer):
     return json.loads(figure.get_attribute("data-settings")), json.loads(figure.get_attribute("data-computed"))
 
 
+def standalone_page(folder, explorer, title="Explorer"):
+    """The explorer's text/html display (what a page with no kernel shows) saved as a page in folder; returns its
+    file name."""
+    data, _ = explorer._repr_mimebundle_()
+    page = f'<!doctype html><html lang="en"><meta charset="utf-8"><title>{title}</title><body>{data["text/html"]}'
+    (folder / "explorer.html").write_text(page, encoding="utf-8")
+    return "explorer.html"
+
+
 def difference(page, reference, where="numbers"):
     """The largest |page − reference| over the numbers of two nested structures (dicts, lists) of one shape; what
     is not a number (words, a verdict) must be equal."""

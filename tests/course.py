@@ -55,6 +55,12 @@ def read(path):
     return nbformat.read(path, as_version=4)
 
 
+def lesson_prose(lesson):
+    """The markdown of solutions/<lesson>, white space made single spaces."""
+    nb = nbformat.read(ROOT / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
+    return " ".join(" ".join(cell.source.split()) for cell in nb.cells if cell.cell_type == "markdown")
+
+
 def nbgrader_meta(cell):
     """The cell's nbgrader metadata ({} when it has none)."""
     return cell.get("metadata", {}).get("nbgrader", {})

@@ -29,6 +29,7 @@ from tests.browser import (
     open_notebook,
     require_chromium,
     run_all,
+    standalone_page,
     static_server,
 )
 from tests.explorers import EXPLORERS
@@ -138,14 +139,6 @@ def test_every_number_the_page_computes_matches_dynamics(in_lab):
     print(f"{front_end}, {SETTINGS_COUNT} settings in JupyterLab: largest |page − gatelab.dynamics| {worst:.3g}")
     assert worst <= TOLERANCE
     assert errors == []
-
-
-def standalone_page(folder, explorer):
-    """The explorer's text/html display saved as a page in folder; returns its file name."""
-    data, _ = explorer._repr_mimebundle_()
-    page = f'<!doctype html><html lang="en"><meta charset="utf-8"><title>Explorer</title><body>{data["text/html"]}'
-    (folder / "explorer.html").write_text(page, encoding="utf-8")
-    return "explorer.html"
 
 
 @pytest.mark.parametrize("front_end", EXPLORERS, ids=str)

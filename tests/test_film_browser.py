@@ -31,6 +31,7 @@ from tests.browser import (
     open_notebook,
     require_chromium,
     run_all,
+    standalone_page,
     static_server,
 )
 
@@ -94,19 +95,11 @@ def test_the_film_answers_the_keyboard_in_jupyterlab(browser, tmp_path, recorded
     assert errors == []
 
 
-def film_page(folder, explorer):
-    """The film's text/html display saved as a page in folder; returns its file name."""
-    html = explorer._repr_mimebundle_()[0]["text/html"]
-    page = f'<!doctype html><html lang="en"><meta charset="utf-8"><title>Training film</title><body>{html}'
-    (folder / "film.html").write_text(page, encoding="utf-8")
-    return "film.html"
-
-
 def test_the_film_replays_its_checkpoints_from_the_keyboard_with_no_kernel(offline, tmp_path, recorded):
     page, errors, aborted = offline
     explorer = widgets.training_film(recorded, UNIT, step=0)
     with static_server(tmp_path) as url:
-        page.goto(f"{url}/{film_page(tmp_path, explorer)}")
+        page.goto(f"{url}/{standalone_page(tmp_path, explorer)}")
         view = page.locator(SELECTOR)
         expect(view).to_be_visible()
         slider = view.get_by_role("slider", name="step", exact=True)
@@ -136,7 +129,7 @@ def test_a_step_of_the_film_is_drawn_within_a_frame(offline, tmp_path, recorded)
     """Key press → the frame that shows the new checkpoint, 40 moves (printed; NOTES.md has the floor)."""
     page, errors, _ = offline
     with static_server(tmp_path) as url:
-        page.goto(f"{url}/{film_page(tmp_path, widgets.training_film(recorded, UNIT))}")
+        page.goto(f"{url}/{standalone_page(tmp_path, widgets.training_film(recorded, UNIT))}")
         view = page.locator(SELECTOR)
         slider = view.get_by_role("slider", name="step", exact=True)
         painted = []
@@ -152,7 +145,7 @@ def test_a_step_of_the_film_is_drawn_within_a_frame(offline, tmp_path, recorded)
 def test_the_film_meets_wcag_2_1_aa_with_no_kernel(offline, tmp_path, recorded):
     page, errors, aborted = offline
     with static_server(tmp_path) as url:
-        page.goto(f"{url}/{film_page(tmp_path, widgets.training_film(recorded, UNIT, step=20))}")
+        page.goto(f"{url}/{standalone_page(tmp_path, widgets.training_film(recorded, UNIT, step=20))}")
         expect(page.locator(SELECTOR)).to_be_visible()
         assert axe_violations(page, "figure.gl-standalone") == []
     assert aborted == [] and errors == []

@@ -5,16 +5,14 @@ the attractors ("The cat near the dogs was hungry") are switched on?"""
 
 import math
 import random
-from pathlib import Path
 from typing import NamedTuple
 
-import nbformat
 import pytest
 import torch
 
 from gatelab import data, dynamics
+from tests.course import lesson_prose
 
-ROOT = Path(__file__).resolve().parents[1]
 SLIDERS = list(dynamics.LSTM_PUZZLE_SETTINGS)
 START = dynamics.start_values(dynamics.LSTM_PUZZLE_SETTINGS)
 SOLUTION = START | {"f_verb": 0.0, "b_f": 4.0, "i_noun": 8.0, "b_i": -4.0, "c_number": 3.0, "b_o": 2.0}
@@ -338,12 +336,6 @@ def test_with_the_attractors_the_latch_is_solved_through_its_candidates_weight_o
     hand = dynamics.gru_latch_training(LATCH_SOLUTION, steps=dynamics.PUZZLE_STEPS, attractors=True)[-1]
     assert hand["loss"] == pytest.approx(0.556, abs=1e-3)
     assert not any(dynamics.sentences_held(hand["settings"], "gru", attractors=True).values())
-
-
-def lesson_prose(lesson):
-    """The markdown of solutions/<lesson>, white space made single spaces."""
-    nb = nbformat.read(ROOT / "solutions" / lesson / f"{lesson}.ipynb", as_version=4)
-    return " ".join(" ".join(cell.source.split()) for cell in nb.cells if cell.cell_type == "markdown")
 
 
 def test_the_lessons_say_what_training_with_the_attractors_does():

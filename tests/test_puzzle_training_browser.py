@@ -27,6 +27,7 @@ from tests.browser import (
     require_chromium,
     run_all,
     run_in_kernel,
+    standalone_page,
     static_server,
 )
 
@@ -112,11 +113,7 @@ def site(offline, tmp_path, trainer):
     with static_server(tmp_path) as url:
 
         def show(**start):
-            bundle, _ = trainer.build(**start)._repr_mimebundle_()
-            head = '<!doctype html><html lang="en"><meta charset="utf-8"><title>Puzzle</title>'
-            html = f"{head}<body>{bundle['text/html']}"
-            (tmp_path / "puzzle.html").write_text(html, encoding="utf-8")
-            page.goto(f"{url}/puzzle.html")
+            page.goto(f"{url}/{standalone_page(tmp_path, trainer.build(**start), 'Puzzle')}")
             explorer = page.locator(trainer.selector)
             expect(explorer.get_by_role("button", name="Let training solve it")).to_be_visible()
             return explorer

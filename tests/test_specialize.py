@@ -99,8 +99,12 @@ def test_a_short_rerun_gives_the_cached_checkpoints(results):
     seed, steps = specialize.SEEDS[0], 2 * specialize.EVERY
     checkpoints, _ = specialize.fit(specialize.build(seed), seed, steps)
     (cached,) = [r for r in results["runs"] if r["seed"] == seed]
-    # Another CPU's kernels may round differently in the last digits (see tests/test_experiments.py).
-    assert flat(checkpoints) == pytest.approx(flat(cached["checkpoints"][: len(checkpoints)]), rel=1e-4, abs=1e-6)
+    # Another CPU's kernels may round differently in the last digits (see tests/test_experiments.py). The film's
+    # frames are hundredths (tests/test_identical_film.py compares them to one).
+    def numbers(checkpoints):
+        return flat([{k: v for k, v in c.items() if k != "film"} for c in checkpoints])
+
+    assert numbers(checkpoints) == pytest.approx(numbers(cached["checkpoints"][: len(checkpoints)]), rel=1e-4, abs=1e-6)
 
 
 def flat(tree, path=""):

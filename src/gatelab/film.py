@@ -1,4 +1,5 @@
-"""A training film (lesson 06): checkpoints of a network's gates, recorded while it trains, to replay.
+"""Training films: checkpoints of a network's gates, recorded while it trains, to replay (lesson 06; lesson 07's
+identical-start film, at the end, replays the checkpoints gatelab.specialize caches).
 
 At each checkpoint step a Film records, for a few fixed sentences, every unit's forget and input gate at every
 token (gatelab.probe.trace), and, on a held-out set, the accuracy and each unit's correlation of its cell state
@@ -117,4 +118,76 @@ def numbers(k, frame):
         "i": gates["i"],
         "subject_i": [gates["i"][n][s["subject"]][u] for n, s in enumerate(k["sentences"])],
         "clause_f": [gates["f"][n][s["clause"]][u] for n, s in enumerate(k["sentences"])],
+    }
+
+
+# --- lesson 07's identical-start film: the cached run of gatelab.specialize whose checkpoints carry frames ---
+
+IDENTICAL_GATES = ("f", "i", "o")
+
+
+def from_hundredths(text, units):
+    """A gate map written by gatelab.specialize.hundredths, read back: (T, units) nested lists of floats."""
+    values = [int(text[n : n + 2]) / 100 for n in range(0, len(text), 2)]
+    return [values[t : t + units] for t in range(0, len(values), units)]
+
+
+def identical_start_constants(run, sequence):
+    """The identical-start film's fixed data, JSON-able, from a cached run of gatelab.specialize (the one whose
+    checkpoints carry film frames) and the sequence they were recorded on (specialize.film_sequence()): per
+    checkpoint (K) its step, the probe's share solved and MSE, the blocks' distances, the answer on the sequence and
+    each gate's map (hundredths, as recorded); the sequence's values, its marked steps and its target; and the unit
+    to outline (writer_unit at the last checkpoint)."""
+    checkpoints = run["checkpoints"]
+    x = sequence.x[0]
+    k = {
+        "seed": run["seed"],
+        "steps": [c["step"] for c in checkpoints],
+        "solved": [c["solved"] for c in checkpoints],
+        "mse": [c["mse"] for c in checkpoints],
+        "distance": {pair: [round(c["distance"][pair], 4) for c in checkpoints] for pair in checkpoints[0]["distance"]},
+        "answer": [c["film"]["answer"] for c in checkpoints],
+        "maps": {g: [c["film"]["gates"][g] for c in checkpoints] for g in IDENTICAL_GATES},
+        "units": len(checkpoints[0]["film"]["gates"]["f"]) // (2 * len(x)),
+        "values": [round(v, 2) for v in x[:, 0].tolist()],
+        "marks": (x[:, 1] == 1).nonzero().flatten().tolist(),
+        "target": round(float(sequence.y[0]), 4),
+    }
+    return {**k, "unit": writer_unit(k, len(checkpoints) - 1)}
+
+
+def unit_means(k, frame, unit):
+    """({g: unit's mean at the marked steps}, {g: at the other steps}) at checkpoint frame of the film k."""
+    maps = {g: from_hundredths(k["maps"][g][frame], k["units"]) for g in IDENTICAL_GATES}
+    other = [t for t in range(len(k["values"])) if t not in k["marks"]]
+    mean = {name: {g: sum(maps[g][t][unit] for t in steps) / len(steps) for g in IDENTICAL_GATES}
+            for name, steps in (("marked", k["marks"]), ("other", other))}  # fmt: skip
+    return mean["marked"], mean["other"]
+
+
+def writer_unit(k, frame):
+    """The unit that, at checkpoint frame, opens its input gate and closes its forget gate at the marks most,
+    against the other steps: the largest (i at the marks − elsewhere) + (f elsewhere − at the marks)."""
+
+    def contrast(unit):
+        marked, other = unit_means(k, frame, unit)
+        return marked["i"] - other["i"] + other["f"] - marked["f"]
+
+    return max(range(k["units"]), key=contrast)
+
+
+def identical_start_numbers(k, frame):
+    """Every number the identical-start film shows at checkpoint frame, from its constants k: the step, the probe's
+    share solved and MSE, the distances, the answer, each gate's map (T, H), and the outlined unit's gates averaged
+    over the marked steps and over the others."""
+    marked, other = unit_means(k, frame, k["unit"])
+    return {
+        "step": k["steps"][frame],
+        "solved": k["solved"][frame],
+        "mse": k["mse"][frame],
+        "distance": {pair: d[frame] for pair, d in k["distance"].items()},
+        "answer": k["answer"][frame],
+        **{g: from_hundredths(k["maps"][g][frame], k["units"]) for g in IDENTICAL_GATES},
+        "marked": marked,
+        "other": other,
     }

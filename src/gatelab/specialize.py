@@ -5,7 +5,9 @@ W_i = W_o = W_f and b_f = b_i = b_o = BIAS (W_c keeps its own draw). At step 0 t
 same number everywhere, so nothing but their position in the equations tells them apart. Each of SEEDS
 trains STEPS batches of the adding problem at lag LAG (the settings of gatelab.experiments); every EVERY
 steps a checkpoint records, on a held-out probe batch, each gate's mean at the marked steps and at the others
-(experiments.gate_profile), how far apart the three blocks have moved, and the gradient each block receives.
+(experiments.gate_profile), how far apart the three blocks have moved, and the gradient each block receives;
+the run of FILM_SEED also records, for one sequence, every unit's gates at every step (lesson 07's training
+film, gatelab.film.identical_start_constants).
 The trained network is then opened: its gates held fixed one at a time (experiments.ABLATIONS), and its
 trained blocks exchanged two by two. The results are cached in a JSON file the lesson loads:
 
@@ -33,6 +35,8 @@ BIAS = 0.0  # every gate's bias at start: b_f = b_i = b_o
 EVERY = 50  # a checkpoint every EVERY steps, and one at step 0
 PROBE = 256  # held-out sequences a checkpoint measures on
 GATES = ("f", "i", "o")
+FILM_SEED = 0  # the run lesson 07's film replays
+FILM_SEQUENCE = 30  # the generator seed of its sequence: marks at steps 2 and 8 (values 0.75 and 0.68; y = 0.858)
 PAIRS = tuple(itertools.combinations(GATES, 2))  # (f, i), (f, o), (i, o)
 RESULTS_PATH = Path(__file__).resolve().parent / "data" / "specialize_results.json"
 
@@ -80,27 +84,52 @@ def block_gradients(net, batch):
     }
 
 
-def checkpoint(net, probe, step):
-    """The statistics of net at a training step, on the probe batch: its MSE, the gates' means at the marks
-    and elsewhere (experiments.gate_profile), the blocks' distances and their gradients."""
-    return {
+def film_sequence(lag=LAG):
+    """The one sequence lesson 07's film shows: a Batch of 1, lag steps long (no padding)."""
+    return adding.adding_batch(1, lag, torch.Generator().manual_seed(FILM_SEQUENCE), vary_length=False)
+
+
+@torch.no_grad()
+def film_frame(net, sequence):
+    """What the film shows of net now: {"answer": its answer on sequence, "gates": {g: hundredths(gate (T, H))}}."""
+    with train.one_thread():
+        _, gates = net.run(sequence.x)
+        answer = float(net(sequence.x, sequence.at)[0, 0])
+    return {"answer": round(answer, 4), "gates": {g: hundredths(gates[g][0]) for g in GATES}}
+
+
+def hundredths(values):
+    """values in [0, 1] (T, H) as one string of two digits per value, in hundredths, step by step, unit by unit (1.00
+    is written 99): the film's page carries every checkpoint inline, and a cell's output is cut at 100 000
+    characters. gatelab.film.from_hundredths reads it back."""
+    return "".join(f"{v:02d}" for v in (100 * values).round().clamp(0, 99).int().flatten().tolist())
+
+
+def checkpoint(net, probe, step, sequence=None):
+    """The statistics of net at a training step, on the probe batch: its MSE and share solved, the gates' means at
+    the marks and elsewhere (experiments.gate_profile), the blocks' distances and their gradients; and, given a
+    sequence, the film's frame of it (film_frame)."""
+    c = {
         "step": step,
-        "mse": adding.evaluate(net, probe)["mse"],
+        **adding.evaluate(net, probe),
         "gates": experiments.gate_profile(net, probe),
         "distance": block_distances(net.params),
         "gradient": block_gradients(net, probe),
     }
+    return {**c, "film": film_frame(net, sequence)} if sequence is not None else c
 
 
 def fit(net, seed, steps=STEPS, lag=LAG, every=EVERY):
     """Train net as experiments.fit does (train.train: Adam, batches from seed DATA_SEED + seed, clipped), with a
-    checkpoint at step 0 and every every steps. Returns (checkpoints, training losses)."""
+    checkpoint at step 0 and every every steps (with the film's frames for FILM_SEED). Returns (checkpoints,
+    training losses)."""
     probe = adding.test_batch(lag, PROBE)
-    checkpoints = [checkpoint(net, probe, 0)]
+    sequence = film_sequence(lag) if seed == FILM_SEED else None
+    checkpoints = [checkpoint(net, probe, 0, sequence)]
 
     def record(step):
         if step % every == 0:
-            checkpoints.append(checkpoint(net, probe, step))
+            checkpoints.append(checkpoint(net, probe, step, sequence))
 
     history = train.train(net, adding.batches(lag, experiments.BATCH), steps, lr=experiments.LR,
                           seed=experiments.DATA_SEED + seed, clip=experiments.CLIP, progress=False, after_step=record)
@@ -156,7 +185,8 @@ def config():
     return {
         "lag": LAG, "steps": STEPS, "seeds": list(SEEDS), "bias": BIAS, "every": EVERY, "probe": PROBE,
         "n_h": experiments.N_H, "batch": experiments.BATCH, "lr": experiments.LR, "clip": experiments.CLIP,
-        "data_seed": experiments.DATA_SEED, "curve_every": experiments.CURVE_EVERY, "torch": torch.__version__,
+        "data_seed": experiments.DATA_SEED, "curve_every": experiments.CURVE_EVERY, "film_seed": FILM_SEED,
+        "film_sequence": FILM_SEQUENCE, "torch": torch.__version__,
     }
 
 

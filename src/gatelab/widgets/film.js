@@ -1,7 +1,8 @@
 // Lesson 06's training film, replayed in the browser (an anywidget module; film.py declares its synced state: the
 // slider frame, the checkpoint shown, and _constants, every checkpoint of the run: gatelab.film.constants).
 // gatelab.film.numbers computes the same numbers in Python; a browser test compares the two.
-import { COLOR, TEXT_COLOR, label, mount, node } from "./explorer.js";
+import { COLOR, mount } from "./explorer.js";
+import { gateMaps, mapScale, stepCurves } from "./film_parts.js";
 
 // --- The numbers: one checkpoint's, looked up (the gates are stored in hundredths) ---------------------------
 
@@ -25,106 +26,26 @@ export function describeFilm(q, k) {
     + `number ${q.correlation >= 0 ? "+" : "−"}${Math.abs(q.correlation).toFixed(2)}): ${each.join("; ")}.`;
 }
 
-// --- The figure: per sentence, f and i as heatmaps (units × tokens); below, accuracy and |ρ| against the step ---
+// --- The figure: per sentence, f and i as maps (units × tokens); below, accuracy and |ρ| against the step ---
 
 const CELL = { w: 28, h: 12 }; // one unit at one token
 const MAP = { top: 74, gap: 26 }; // the f map's top; the space between the f and the i map
 const COLUMN = [64, 418]; // each sentence's maps' left edge
 const CURVE = { left: 64, right: 430, top: 330, bottom: 420 };
 
-/** A gate's value in [0, 1] as a fill, white to dark blue (linear in RGB). */
-const LIGHT = [247, 251, 255], DARK = [8, 48, 107];
-export function fill(v) {
-  const c = LIGHT.map((lo, n) => Math.round(lo + (DARK[n] - lo) * Math.min(Math.max(v, 0), 1)));
-  return `rgb(${c.join(",")})`;
-}
-
-/** One sentence's two maps at column x, built once; returns show(f, i) that recolours their cells. */
-function sentenceMaps(svg, k, sentence, x) {
-  const T = sentence.tokens.length, H = k.units;
-  label(svg, x + (T * CELL.w) / 2, 16, [sentence.text], { "font-weight": "bold" });
-  sentence.tokens.forEach((token, t) => {
-    const tx = x + (t + 0.5) * CELL.w, ty = MAP.top - 6;
-    label(svg, tx, ty, [token], { "text-anchor": "start", transform: `rotate(-45 ${tx} ${ty})`, "font-size": 11 });
-  });
-  const cells = {};
-  ["f", "i"].forEach((g, m) => {
-    const top = MAP.top + m * (H * CELL.h + MAP.gap);
-    label(svg, x - 40, top + (H * CELL.h) / 2 + 4, [g], { "font-size": 15, "font-weight": "bold" });
-    label(svg, x - 4, top - 3, ["unit"], { "text-anchor": "end", "font-size": 10 });
-    cells[g] = [];
-    for (let u = 0; u < H; u++) {
-      const y = top + u * CELL.h;
-      label(svg, x - 4, y + CELL.h - 2, [String(u)], { "text-anchor": "end", "font-size": 10,
-        ...(u === k.unit ? { "font-weight": "bold", fill: TEXT_COLOR.vermillion } : {}) });
-      cells[g].push(sentence.tokens.map((_, t) => node(svg, "rect", {
-        x: x + t * CELL.w, y, width: CELL.w, height: CELL.h, stroke: "#fff", "stroke-width": 0.5,
-      })));
-    }
-    // The number unit's row, outlined from the start.
-    node(svg, "rect", { x: x - 1, y: top + k.unit * CELL.h - 1, width: T * CELL.w + 2, height: CELL.h + 2,
-      fill: "none", stroke: COLOR.vermillion, "stroke-width": 2.5 });
-  });
-  return (f, i) => {
-    for (const [g, values] of [["f", f], ["i", i]]) {
-      values.forEach((row, t) => row.forEach((v, u) => cells[g][u][t].setAttribute("fill", fill(v))));
-    }
-  };
-}
-
-/** The curves against the step (accuracy, the unit's |ρ|), built once; returns show(frame) that moves the marker. */
-function filmCurves(svg, k) {
-  const last = k.steps[k.steps.length - 1];
-  // A square-root scale of the step: small networks learn most in their first few dozen steps.
-  const px = (step) => CURVE.left + Math.sqrt(step / last) * (CURVE.right - CURVE.left);
-  const py = (v) => CURVE.bottom - v * (CURVE.bottom - CURVE.top);
-  const g = node(svg, "g", { class: "gl-axes" });
-  node(g, "rect", { x: CURVE.left, y: CURVE.top, width: CURVE.right - CURVE.left, height: CURVE.bottom - CURVE.top });
-  for (const v of [0, 0.5, 1]) label(g, CURVE.left - 6, py(v) + 4, [String(v)], { "text-anchor": "end" });
-  for (const step of new Set([0, Math.round(last / 12), Math.round(last / 3), last])) {
-    label(g, px(step), CURVE.bottom + 15, [String(step)]);
-  }
-  label(g, (CURVE.left + CURVE.right) / 2, CURVE.bottom + 32, ["training step (square-root scale)"]);
-  node(g, "line", { x1: CURVE.left, x2: CURVE.right, y1: py(0.5), y2: py(0.5), class: "gl-grid" });
-  const line = (values, color, dashes) => node(svg, "polyline", {
-    points: values.map((v, n) => `${px(k.steps[n]).toFixed(1)},${py(v).toFixed(1)}`).join(" "),
-    fill: "none", stroke: color, "stroke-width": 2, "stroke-dasharray": dashes,
-  });
-  line(k.accuracy, COLOR.blue, "");
-  line(k.correlation.map(Math.abs), COLOR.vermillion, "6 3");
-  const marker = node(svg, "line", { y1: CURVE.top, y2: CURVE.bottom, stroke: "#1a1a1a", "stroke-width": 1.5 });
-  const dot = node(svg, "circle", { r: 5, fill: COLOR.blue, stroke: "#fff", "stroke-width": 1.5 });
-  const square = node(svg, "rect", { width: 9, height: 9, fill: COLOR.vermillion, stroke: "#fff", "stroke-width": 1.5 });
-  // The legend, and the colour scale of the maps.
-  const lx = CURVE.right + 30;
-  node(svg, "line", { x1: lx, x2: lx + 26, y1: CURVE.top + 6, y2: CURVE.top + 6, stroke: COLOR.blue, "stroke-width": 2 });
-  label(svg, lx + 32, CURVE.top + 10, ["held-out accuracy (circle)"], { "text-anchor": "start" });
-  node(svg, "line", { x1: lx, x2: lx + 26, y1: CURVE.top + 26, y2: CURVE.top + 26, stroke: COLOR.vermillion,
-    "stroke-width": 2, "stroke-dasharray": "6 3" });
-  label(svg, lx + 32, CURVE.top + 30, [`|correlation| of unit ${k.unit}'s c`], { "text-anchor": "start" });
-  label(svg, lx + 32, CURVE.top + 45, ["with the number (dashed, square)"], { "text-anchor": "start" });
-  for (let n = 0; n <= 10; n++) {
-    node(svg, "rect", { x: lx + 16 * n, y: CURVE.top + 62, width: 16, height: 12, fill: fill(n / 10) });
-  }
-  label(svg, lx, CURVE.top + 88, ["0"]);
-  label(svg, lx + 176, CURVE.top + 88, ["1"]);
-  label(svg, lx + 88, CURVE.top + 88, ["gate value in the maps"]);
-  return (frame) => {
-    const x = px(k.steps[frame]);
-    marker.setAttribute("x1", x);
-    marker.setAttribute("x2", x);
-    dot.setAttribute("cx", x);
-    dot.setAttribute("cy", py(k.accuracy[frame]));
-    square.setAttribute("x", x - 4.5);
-    square.setAttribute("y", py(Math.abs(k.correlation[frame])) - 4.5);
-  };
-}
-
 function drawFilm(svg, k) {
-  const maps = k.sentences.map((sentence, n) => sentenceMaps(svg, k, sentence, COLUMN[n]));
-  const curves = filmCurves(svg, k);
+  const maps = k.sentences.map((sentence, n) => gateMaps(svg, {
+    x: COLUMN[n], top: MAP.top, cell: CELL, gap: MAP.gap, title: sentence.text, tokens: sentence.tokens,
+    gates: ["f", "i"], units: k.units, unit: k.unit,
+  }));
+  const curves = stepCurves(svg, k.steps, CURVE, [
+    { values: k.accuracy, top: 1, color: COLOR.blue, dashes: "", shape: "circle", legend: ["held-out accuracy (circle)"] },
+    { values: k.correlation.map(Math.abs), top: 1, color: COLOR.vermillion, dashes: "6 3", shape: "square",
+      legend: [`|correlation| of unit ${k.unit}'s c`, "with the number (dashed, square)"] },
+  ]);
+  mapScale(svg, CURVE.right + 30, CURVE.top + 62);
   return (q, s) => {
-    maps.forEach((show, n) => show(q.f[n], q.i[n]));
+    maps.forEach((show, n) => show({ f: q.f[n], i: q.i[n] }));
     curves(s.frame);
   };
 }
