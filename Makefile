@@ -4,7 +4,7 @@
 include lab.mk
 JOBS ?= 2
 
-.PHONY: setup-dev test lint site bench export release student-copy grade insight bench-grading hub-env bench-hub clean
+.PHONY: setup-dev test lint site bench pictures export release student-copy grade insight bench-grading hub-env bench-hub clean
 
 setup-dev: $(VENV)/.installed-dev
 
@@ -42,6 +42,10 @@ site: $(VENV)/.installed-site
 ## (python -m bench.bench --browser: the explorers' key press to pixels alone, bench/results-browser.md)
 bench: setup-dev
 	$(BIN)/python -m bench.bench
+
+## pictures: lesson 04's memory puzzle photographed before, during and after training in the page, into docs/
+pictures: setup-dev
+	$(BIN)/python -m bench.pictures
 
 ## export: NB=<notebook> as one page that needs no Jupyter and no network, its explorers live (OUT=page.html)
 export: setup

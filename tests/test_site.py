@@ -142,7 +142,7 @@ def test_each_page_reads_offline_accessibly_and_its_explorers_answer(site, offli
             move_range(page, explorer, explorer.locator("input[type=range]").first)
         assert_numbers_are_dynamics(page)
         assert errors == [] and aborted == []
-    expected = {"00": 1, "01": 1, "02": 2, "04": 3, "05": 1}.get(page_name.split("/")[-1][:2], 0)
+    expected = {"00": 1, "01": 1, "02": 2, "04": 3, "05": 1, "07": 1}.get(page_name.split("/")[-1][:2], 0)
     assert len(explorers) == (expected if page_name in LESSON_PAGES else 0)
 
 
