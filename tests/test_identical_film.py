@@ -142,7 +142,10 @@ def test_lesson_07_says_what_the_film_shows():
         f"{q1000['marked']['o']:.2f}); at the other steps: $i$ {q1000['other']['i']:.2f}, "
         f"$f$ {q1000['other']['f']:.2f}",
         "From step 450 on, none of these moves by more than 0.05",
+        "its unit 7 took its role between steps 300 and 400",  # the summary: no role up to 300 (above), one at 400
     ]
+    assert all(q["marked"]["f"] >= q["other"]["f"] for q in plateau)  # no role: its f no lower at the marks
+    assert q400["marked"]["i"] > q400["other"]["i"] and q400["marked"]["f"] < q400["other"]["f"]
     assert k["unit"] == 7 and k["marks"] == [2, 8]
     prose = lesson_prose("07-why-gates-specialize")
     assert [said for said in says if said not in prose] == []
