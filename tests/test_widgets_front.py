@@ -152,7 +152,7 @@ def test_the_display_is_the_live_view_and_the_same_explorer_for_pages_without_a_
     assert source == es_module(HERE / x.module) and not re.search(r"^import ", source, re.M)
     assert source.count("export function mount(") == 1 and source.count("export default") == 1
     fixed = {"_explorer": x.cls.__name__, "_settings": e._settings, "_constants": e.constants()}
-    assert state == fixed | e.values() and state[name] == x.settings[name].lo
+    assert state == fixed | e.values() | e.switches() and state[name] == x.settings[name].lo
     assert soup.find(id=element) is not None
     assert soup.find("style").string == CSS.read_text()
     assert "</script" not in script.string.lower()

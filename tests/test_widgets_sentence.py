@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 
 from gatelab import data, dynamics, widgets
+from gatelab.widgets.front import explorer_from_state
 from tests.explorers import BY_NAME, Explorer
 
 GRU_SOLUTION = {"z_noun": 8.0, "b_z": -4.0, "h_number": 3.0}
@@ -119,6 +120,18 @@ def test_the_attractor_switch_is_synced_state_and_off_by_default(x):
     assert on.attractors is True and on.get_state()["attractors"] is True and on.numbers()["verdict"]["solved"]
     on.attractors = False
     assert on.get_state()["attractors"] is False and "attractors" not in on.values()
+
+
+@sentence_explorers
+def test_the_switch_goes_with_the_explorer_to_a_page_with_no_kernel_and_back(x):
+    """The switch, on, is in the no-kernel display's state, and a saved widget state rebuilds the explorer with it on;
+    a switch that is no boolean rebuilds nothing."""
+    on = x.build(attractors=True)
+    page = on._repr_mimebundle_()[0]["text/html"]
+    assert '"attractors": true' in page.split("state = ")[1].split(", element = ")[0]
+    again = explorer_from_state(on.get_state())
+    assert again.attractors is True and again.values() == on.values()
+    assert explorer_from_state(on.get_state() | {"attractors": "yes"}) is None
 
 
 def test_gru_sentence_start_values_beyond_the_slider_range_are_kept():

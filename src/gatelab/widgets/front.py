@@ -114,6 +114,7 @@ class FrontEndExplorer(anywidget.AnyWidget):
     """
 
     SETTINGS = {}  # name -> gatelab.dynamics.Setting
+    SWITCHES = ()  # the names of other synced traits the learner sets in the page (a training switch): kept with it
     _css = CSS
     _settings = List().tag(sync=True)
     _constants = Dict().tag(sync=True)
@@ -142,6 +143,10 @@ class FrontEndExplorer(anywidget.AnyWidget):
         """The sliders' current values by name."""
         return {name: getattr(self, name) for name in self.SETTINGS}
 
+    def switches(self):
+        """The switches' current values by name (SWITCHES: none by default)."""
+        return {name: getattr(self, name) for name in self.SWITCHES}
+
     def constants(self):
         """The fixed data the view computes from, as JSON-able values by name (none by default)."""
         return {}
@@ -160,7 +165,8 @@ class FrontEndExplorer(anywidget.AnyWidget):
         """This explorer as HTML that runs with no kernel and loads nothing: a <div>, the CSS, and a module
         script that imports the explorer's module (inlined, through a Blob URL) and renders it with a small
         stand-in for the widget's model, seeded with the current state."""
-        state = {name: getattr(self, name) for name in ("_explorer", "_settings", "_constants")} | self.values()
+        fixed = {name: getattr(self, name) for name in ("_explorer", "_settings", "_constants")}
+        state = fixed | self.values() | self.switches()
         element = f"gl-{uuid.uuid4().hex}"
         return (
             f'<figure class="gl-standalone" style="margin:0"><div id="{element}"></div>'
@@ -203,15 +209,16 @@ def _js(value):
 
 def explorer_from_state(state):
     """The explorer a notebook's saved widget state describes (a model's "state": its _explorer names a class of
-    gatelab.widgets, its slider values are numbers), at those values; None for any other widget's state, or one
-    whose values no slider takes. Its module and data are the installed gatelab's, never the saved ones."""
+    gatelab.widgets, its slider values are numbers), at those values and with its switches as saved; None for any
+    other widget's state, or one whose values no slider (or switch) takes. Its module and data are the installed
+    gatelab's, never the saved ones."""
     from gatelab import widgets
 
     cls = getattr(widgets, str(state.get("_explorer")), None)
     if not (isinstance(cls, type) and issubclass(cls, FrontEndExplorer)):
         return None
     try:
-        return cls(**{name: state[name] for name in cls.SETTINGS if name in state})
+        return cls(**{name: state[name] for name in (*cls.SETTINGS, *cls.SWITCHES) if name in state})
     except (TraitError, TypeError, ValueError):
         return None
 

@@ -30,6 +30,7 @@ class GRUSentenceExplorer(front_end_explorer(dynamics.GRU_SENTENCE_SETTINGS)):
         return sentence_constants(latch_min=dynamics.GRU_LATCH_MIN) | {"training": training_constants()}
 
     attractors = attractor_switch()
+    SWITCHES = ("attractors",)
 
     def __init__(self, attractors=False, **start):
         """start: a start value per slider; attractors: the training panel's switch, on or off."""

@@ -32,6 +32,7 @@ class LSTMPuzzleExplorer(front_end_explorer(dynamics.LSTM_PUZZLE_SETTINGS)):
         return sentence_constants(**thresholds) | {"training": training_constants()}
 
     attractors = attractor_switch()
+    SWITCHES = ("attractors",)
 
     def __init__(self, attractors=False, **start):
         """start: a start value per slider; attractors: the training panel's switch, on or off."""
