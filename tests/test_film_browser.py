@@ -1,5 +1,7 @@
 """Does lesson 06's training film (gatelab.widgets.training_film) replay a run's checkpoints in Chromium, in
-JupyterLab and with no kernel?
+JupyterLab and with no kernel? Lesson 07's identical-start film (gatelab.widgets.identical_start_film, the package's
+cached run) is tested here too, with no kernel: every checkpoint from the keyboard, the timing, axe-core; in
+JupyterLab it is tests/test_browser.py's and tests/test_export_browser.py's.
 
 In JupyterLab, a notebook that records a small run's film and shows it: after Run All the film answers the
 keyboard, shows the checkpoint's numbers, and the kernel reads the checkpoint the page set. Its text/html display,
@@ -10,6 +12,7 @@ violation, and a step's move is timed (printed: COURSE.md §7 budgets are benchm
 Without Chromium these tests skip, except under CI (CI=true), where they must run.
 """
 
+import math
 import statistics
 
 import nbformat
@@ -40,6 +43,13 @@ require_chromium()
 
 SELECTOR = ".gl-explorer.gl-training-film"
 UNIT = 2
+
+# The course's two films: lesson 06's (of the recorded fixture's run) and lesson 07's identical-start film (of the
+# package's cache), each at a step it recorded.
+FILMS = {
+    "training film": (SELECTOR, lambda recorded, step: widgets.training_film(recorded, UNIT, step=step), 20),
+    "identical-start film": (".gl-explorer.gl-identical-film", lambda _, step: widgets.identical_start_film(step), 400),
+}
 
 
 @pytest.fixture(scope="module")
@@ -95,57 +105,100 @@ def test_the_film_answers_the_keyboard_in_jupyterlab(browser, tmp_path, recorded
     assert errors == []
 
 
+def percent(share):
+    """A share in whole percent, as the page's Math.round gives it (a half rounds up)."""
+    return math.floor(100 * share + 0.5)
+
+
+def walk_the_film(page, url, folder, explorer, selector, keys, says):
+    """Open the film's no-kernel display, reach its step slider with Tab (its focus ring shows) and press each of keys
+    ((key, the checkpoint it reaches, or None: any after the first)): at each, the page's numbers are the explorer's
+    for that checkpoint, the slider reads as its training step, and the text alternative contains each of
+    says(numbers). Returns the largest |page − Python| over the walk."""
+    page.goto(f"{url}/{standalone_page(folder, explorer)}")
+    view = page.locator(selector)
+    expect(view).to_be_visible()
+    slider = view.get_by_role("slider", name="step", exact=True)
+    alt = view.locator("[aria-live=polite]")
+    page.keyboard.press("Tab")
+    assert page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    worst = 0.0
+    for key, frame in [(None, explorer.frame), *keys]:
+        if key:
+            move_range(page, view, slider, key)
+        settings, numbers = computed(view)
+        assert frame is None and settings["frame"] > 0 or settings["frame"] == frame, (key, settings)
+        explorer.frame = settings["frame"]
+        worst = max(worst, difference(numbers, explorer.numbers()))
+        step = explorer.constants()["steps"][settings["frame"]]
+        expect(view.locator("output")).to_have_text(str(step))  # the slider's value is the training step
+        expect(slider).to_have_attribute("aria-valuetext", str(step))
+        for words in says(explorer.numbers()):
+            expect(alt).to_contain_text(words)
+    return worst
+
+
 def test_the_film_replays_its_checkpoints_from_the_keyboard_with_no_kernel(offline, tmp_path, recorded):
     page, errors, aborted = offline
-    explorer = widgets.training_film(recorded, UNIT, step=0)
+    last = len(recorded.steps) - 1
+    keys = [("ArrowRight", 1), ("ArrowRight", 2), ("End", last), ("ArrowLeft", last - 1), ("Home", 0), ("PageUp", None)]
+
+    def says(q):
+        return [f"step {q['step']}: held-out accuracy {percent(q['accuracy'])} %; unit {UNIT}",
+                f"i at 'cat' = {q['subject_i'][0]:.2f}, f at 'which' = {q['clause_f'][0]:.2f}"]  # fmt: skip
+
     with static_server(tmp_path) as url:
-        page.goto(f"{url}/{standalone_page(tmp_path, explorer)}")
-        view = page.locator(SELECTOR)
-        expect(view).to_be_visible()
-        slider = view.get_by_role("slider", name="step", exact=True)
-        alt = view.locator("[aria-live=polite]")
-        expect(alt).to_contain_text(f"step 0: held-out accuracy {round(100 * recorded.accuracy[0])} %; unit {UNIT}")
-
-        page.keyboard.press("Tab")  # the slider, focused from the keyboard: its focus ring shows
-        assert page.evaluate("() => getComputedStyle(document.activeElement).outlineStyle") == "solid"
-        last = len(recorded.steps) - 1
-        for key, frame in (("ArrowRight", 1), ("ArrowRight", 2), ("End", last), ("ArrowLeft", last - 1),
-                           ("Home", 0), ("PageUp", None)):  # fmt: skip
-            move_range(page, view, slider, key)
-            settings, numbers = computed(view)
-            assert frame is None and settings["frame"] > 0 or settings["frame"] == frame, (key, settings)
-            explorer.frame = settings["frame"]
-            assert difference(numbers, explorer.numbers()) <= 1e-12
-            step = recorded.steps[settings["frame"]]
-            expect(view.locator("output")).to_have_text(str(step))  # the slider's value is the training step
-            expect(slider).to_have_attribute("aria-valuetext", str(step))
-            expect(alt).to_contain_text(f"step {step}: held-out accuracy")
-            i_subject = f"i at 'cat' = {numbers['subject_i'][0]:.2f}, f at 'which' = {numbers['clause_f'][0]:.2f}"
-            expect(alt).to_contain_text(i_subject)
-    assert aborted == [] and errors == []
+        worst = walk_the_film(page, url, tmp_path, widgets.training_film(recorded, UNIT), SELECTOR, keys, says)
+    assert worst <= 1e-12 and aborted == [] and errors == []
 
 
-def test_a_step_of_the_film_is_drawn_within_a_frame(offline, tmp_path, recorded):
+def test_the_identical_start_film_replays_every_checkpoint_from_the_keyboard_with_no_kernel(offline, tmp_path):
+    """Lesson 07's film, through every checkpoint."""
+    page, errors, aborted = offline
+    explorer = widgets.identical_start_film()
+    k = explorer.constants()
+    last = len(k["steps"]) - 1
+    keys = [("ArrowRight", frame) for frame in range(1, last + 1)] + [("Home", 0), ("PageUp", None), ("End", last)]
+
+    def says(q):
+        marks = ", ".join(f"{g} {q['marked'][g]:.2f}" for g in "fio")
+        return [f"step {q['step']}: {percent(q['solved'])} % of the probe sequences solved",
+                f"unit {k['unit']} at the two marks: {marks}"]  # fmt: skip
+
+    with static_server(tmp_path) as url:
+        worst = walk_the_film(page, url, tmp_path, explorer, FILMS["identical-start film"][0], keys, says)
+    print(f"identical-start film, {len(keys)} moves: largest |page − gatelab.film| {worst:.3g}")
+    assert worst <= 1e-12 and aborted == [] and errors == []
+
+
+each_film = pytest.mark.parametrize("name", list(FILMS))
+
+
+@each_film
+def test_a_step_of_the_film_is_drawn_within_a_frame(offline, tmp_path, recorded, name):
     """Key press → the frame that shows the new checkpoint, 40 moves (printed; NOTES.md has the floor)."""
     page, errors, _ = offline
+    selector, build, _ = FILMS[name]
     with static_server(tmp_path) as url:
-        page.goto(f"{url}/{standalone_page(tmp_path, widgets.training_film(recorded, UNIT))}")
-        view = page.locator(SELECTOR)
+        page.goto(f"{url}/{standalone_page(tmp_path, build(recorded, 0))}")
+        view = page.locator(selector)
         slider = view.get_by_role("slider", name="step", exact=True)
         painted = []
         for n in range(40):
             painted.append(key_to_frame(page, view, slider, "ArrowRight" if n % 20 < 10 else "ArrowLeft")[0])
         ordered = sorted(painted)
         p95 = ordered[int(0.95 * (len(ordered) - 1))]
-        print(f"training film, key → painted frame: median {statistics.median(painted):.1f} ms, p95 {p95:.1f} ms, "
+        print(f"{name}, key → painted frame: median {statistics.median(painted):.1f} ms, p95 {p95:.1f} ms, "
               f"largest {max(painted):.1f} ms")  # fmt: skip
     assert errors == []
 
 
-def test_the_film_meets_wcag_2_1_aa_with_no_kernel(offline, tmp_path, recorded):
+@each_film
+def test_the_film_meets_wcag_2_1_aa_with_no_kernel(offline, tmp_path, recorded, name):
     page, errors, aborted = offline
+    selector, build, step = FILMS[name]
     with static_server(tmp_path) as url:
-        page.goto(f"{url}/{standalone_page(tmp_path, widgets.training_film(recorded, UNIT, step=20))}")
-        expect(page.locator(SELECTOR)).to_be_visible()
+        page.goto(f"{url}/{standalone_page(tmp_path, build(recorded, step))}")
+        expect(page.locator(selector)).to_be_visible()
         assert axe_violations(page, "figure.gl-standalone") == []
     assert aborted == [] and errors == []

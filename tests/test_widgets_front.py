@@ -40,7 +40,8 @@ with_an_integer_slider = pytest.mark.parametrize("x", [x for x in EXPLORERS if x
 
 
 def test_every_explorer_of_gatelab_widgets_is_tested_here():
-    """Here, or, for lesson 07's film (one slider on the checkpoints), in tests/test_identical_film*.py."""
+    """Here, or, for lesson 07's film (one slider on the checkpoints), in tests/test_identical_film.py and
+    tests/test_film_browser.py."""
     classes = {v for v in vars(widgets).values() if isinstance(v, type) and issubclass(v, widgets.FrontEndExplorer)}
     assert classes - {widgets.FrontEndExplorer, widgets.IdenticalStartFilmExplorer} == {x.cls for x in EXPLORERS}
 

@@ -19,9 +19,21 @@ from gatelab.widgets.front import HERE, es_module, front_end_explorer
 FRAME = Setting(0, 1, 1, 0, "step", "the training step whose checkpoint is shown")
 
 
-class TrainingFilmExplorer(front_end_explorer({"frame": FRAME})):
-    """One slider, frame (the checkpoint shown, as a synced trait); the film's checkpoints are its constants, so
-    the page replays them with no kernel.
+class Film(front_end_explorer({"frame": FRAME})):
+    """What the films share: one slider, frame (the checkpoint shown, as a synced trait), over the checkpoints of
+    their constants (a dict whose "steps" lists the training step of each), which the page replays with no kernel."""
+
+    def __init__(self, constants, frame):
+        self._film = constants
+        self.SETTINGS = {"frame": FRAME._replace(hi=len(constants["steps"]) - 1)}
+        super().__init__(frame=frame)
+
+    def constants(self):
+        return self._film
+
+
+class TrainingFilmExplorer(Film):
+    """Lesson 06's film of a gatelab.film.Film (gatelab.film.constants).
 
     Per sentence, heatmaps of every unit's forget gate f and input gate i (units × tokens) at that checkpoint, the
     number unit's row outlined; below, the held-out accuracy and the unit's |correlation| with the number against
@@ -31,12 +43,7 @@ class TrainingFilmExplorer(front_end_explorer({"frame": FRAME})):
     _esm = es_module(HERE / "film.js")
 
     def __init__(self, film, unit, frame=0):
-        self._film = films.constants(film, unit)
-        self.SETTINGS = {"frame": FRAME._replace(hi=len(self._film["steps"]) - 1)}
-        super().__init__(frame=frame)
-
-    def constants(self):
-        return self._film
+        super().__init__(films.constants(film, unit), frame)
 
     def numbers(self):
         return films.numbers(self._film, self.frame)
@@ -51,9 +58,8 @@ def training_film(film, unit=None, step=0):
     return TrainingFilmExplorer(film, int(unit), frame=film.at(step))
 
 
-class IdenticalStartFilmExplorer(front_end_explorer({"frame": FRAME})):
-    """Lesson 07's identical-start film: one slider, frame (the checkpoint shown, a synced trait), over the cached
-    run of specialize.FILM_SEED; its checkpoints are the constants, so the page replays them with no kernel.
+class IdenticalStartFilmExplorer(Film):
+    """Lesson 07's identical-start film, over the cached run of specialize.FILM_SEED.
 
     For one adding-problem sequence, maps of every unit's gates f, i and o (units × steps) at that checkpoint, the
     two marked steps and the unit that ends up writing at the marks outlined; below, the probe's share solved and
@@ -65,12 +71,7 @@ class IdenticalStartFilmExplorer(front_end_explorer({"frame": FRAME})):
     _esm = es_module(HERE / "identical_film.js")
 
     def __init__(self, frame=0):
-        self._film = identical_start_constants()
-        self.SETTINGS = {"frame": FRAME._replace(hi=len(self._film["steps"]) - 1)}
-        super().__init__(frame=frame)
-
-    def constants(self):
-        return self._film
+        super().__init__(identical_start_constants(), frame)
 
     def numbers(self):
         return films.identical_start_numbers(self._film, self.frame)
