@@ -6,6 +6,7 @@ solve it" from there. docs/training-the-puzzle.md shows the three with what each
 records (el.glDescent.history), so the words are the numbers of the pictures.
 """
 
+import contextlib
 import sys
 import tempfile
 from pathlib import Path
@@ -23,15 +24,29 @@ PICTURED = (
 )
 
 
-def photograph(folder):
-    """Take the three pictures into folder (puzzle-training-<name>.png); returns the page's last record at each
-    ({"step", "loss", "settings"}) and the status line under the buttons."""
-    from playwright.sync_api import expect, sync_playwright
+@contextlib.contextmanager
+def launched(chromium=None):
+    """chromium if given (a Playwright Browser: the tests' one per process, as Playwright's sync API allows one per
+    thread), else Debian's Chromium launched for the pictures and closed after."""
+    if chromium is not None:
+        yield chromium
+        return
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        own = p.chromium.launch(executable_path=str(browser.CHROMIUM), args=browser.CHROMIUM_ARGS)
+        yield own
+        own.close()
+
+
+def photograph(folder, chromium=None):
+    """Take the three pictures into folder (puzzle-training-<name>.png) in chromium (launched(chromium)); returns
+    the page's last record at each ({"step", "loss", "settings"}) and the status line under the buttons."""
+    from playwright.sync_api import expect
 
     shots = []
-    with tempfile.TemporaryDirectory() as tmp, browser.static_server(Path(tmp)) as url, sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(browser.CHROMIUM), args=browser.CHROMIUM_ARGS)
-        page = chromium.new_page(viewport={"width": 1000, "height": 1000}, device_scale_factor=1)
+    with tempfile.TemporaryDirectory() as tmp, browser.static_server(Path(tmp)) as url, launched(chromium) as b:
+        page = b.new_page(viewport={"width": 1000, "height": 1000}, device_scale_factor=1)
         page.goto(f"{url}/{browser.standalone_page(Path(tmp), widgets.lstm_memory_puzzle(), 'Puzzle')}")
         explorer = page.locator(".gl-explorer")
         status = explorer.locator(".gl-descent-status")
@@ -55,7 +70,7 @@ def photograph(folder):
         run.click()
         expect(run).to_have_text("Let training solve it", timeout=60_000)  # it stops by itself
         shoot("after", explorer.evaluate(LAST))
-        chromium.close()
+        page.close()
     return shots
 
 
@@ -87,9 +102,9 @@ def markdown(shots):
     return "\n".join(lines)
 
 
-def main(folder=DOCS):
+def main(folder=DOCS, chromium=None):
     folder.mkdir(exist_ok=True)
-    shots = photograph(folder)
+    shots = photograph(folder, chromium)
     (folder / "training-the-puzzle.md").write_text(markdown(shots), encoding="utf-8")
     for name, shot in zip(NAMES, shots, strict=True):
         print(f"{name}: {shot['status'] or '(no training yet)'}")

@@ -12,8 +12,8 @@ pytestmark = pytest.mark.slow
 require_chromium()
 
 
-def test_the_puzzle_is_photographed_before_during_and_after_training(tmp_path, capsys):
-    pictures.main(tmp_path)
+def test_the_puzzle_is_photographed_before_during_and_after_training(browser, tmp_path, capsys):
+    pictures.main(tmp_path, browser)
     sizes = {name: Image.open(tmp_path / f"puzzle-training-{name}.png").size for name in pictures.NAMES}
     assert len(set(sizes.values())) == 1 and min(next(iter(sizes.values()))) > 600  # the whole explorer, each time
     shots = [(tmp_path / f"puzzle-training-{name}.png").read_bytes() for name in pictures.NAMES]

@@ -13,8 +13,10 @@ at every distance up to 36, longer than any in training), by attractors and by d
 
 (measured: 40 runs, 9.8 min with --jobs 1 on a shared 2-core machine, 8.1 CPU-minutes.)
 
-Training is seeded and runs on one thread, so a rerun gives the numbers of the cache
-(tests/test_agreement_study.py reruns the start of one).
+Training is seeded and runs on one thread, so a rerun on a processor that rounds as the cache's machine did gives
+the numbers of the cache. One that rounds otherwise (AVX-512 against AVX2, say) gives the same first measurement,
+then a curve of its own: training amplifies the last digit, and a run may end elsewhere (lesson 06 reruns one with
+rerun(); tests/test_agreement_study.py checks the head of the curves).
 """
 
 import functools
@@ -146,6 +148,15 @@ def run(model, regime, seed, steps=STEPS):
         "seconds": round(fitted["seconds"], 2), "s_per_step": round(fitted["seconds"] / steps, 5),
         "curve": fitted["curve"], "steps_to_target": steps_to(fitted["curve"]), **evaluate(net),
     }  # fmt: skip
+
+
+def rerun(results, model, regime, seed):
+    """One cached run trained again here, beside the cache's: {"cached": its row, "again": this machine's row,
+    "parted_at": the step of the first held-out measurement that differs, None for the same curve}."""
+    (cached,) = [r for r in rows_of(results, model, regime) if r["seed"] == seed]
+    again = run(model, regime, seed)
+    differ = [k for k, (a, b) in enumerate(zip(again["curve"], cached["curve"], strict=True)) if a != b]
+    return {"cached": cached, "again": again, "parted_at": (differ[0] + 1) * EVAL_EVERY if differ else None}
 
 
 def run_grid(rows=GRID, jobs=1, echo=print):
