@@ -4,18 +4,23 @@
 
 Steps, each a function below:
 1. read: the scores from the gradebook (nbgrader's API on any SQLAlchemy URL: the course's SQLite gradebook, a
-   PostgreSQL one), and each failed test cell's message from the autograded notebooks; a check names the
-   mistakes it recognised with ids in brackets ("… [rnn.concat-order]", read by gatelab.checks.diagnoses).
-2. count: each cell's pass rate, its diagnoses ranked by how many students got each (with the mistake's own
-   line from the feedback), failures with no recognised mistake, and a row per student.
+   PostgreSQL one), each failed test cell's message from the autograded notebooks (a check names the
+   mistakes it recognised with ids in brackets, "… [rnn.concat-order]", read by gatelab.checks.diagnoses), and
+   from the grader's report the notebooks it could not grade.
+2. count: each cell's pass rate among the notebooks graded, its diagnoses ranked by how many students got each
+   (with the mistake's own line from the feedback), failures with no recognised mistake, the notebooks not
+   graded (and why), and a row per student.
 3. render: one HTML page that reads offline (the figure embedded as a PNG data URI, every student-derived text
    escaped), autograde/insight-ASSIGNMENT.html by default, and the same data as JSON beside it (.json).
 
 The JSON (count's result): {"assignment", "students" (submissions), "max_score", "mean_score",
-  "cells": [{"cell", "max_points", "passed", "wrong", "of", "diagnoses": [{"id", "students", "line"}] most
-            frequent first, "unrecognised" (failed, no known mistake recognised), "summary"}] in the notebook's order,
+  "cells": [{"cell", "max_points", "passed", "wrong", "of" (graded), "diagnoses": [{"id", "students", "line"}] most
+            frequent first, "unrecognised" (failed, no known mistake recognised), "not_graded", "summary"}] in the
+            notebook's order,
   "diagnoses": [{"id", "students", "cells": {cell: students}}] over the whole assignment, most frequent first,
-  "rows": [{"student", "score", "cells": {cell: passed}, "diagnoses": {failed cell: [ids]}}] by student id}.
+  "not_graded": [{"student", "notebook", "why"}] (the notebooks the grader could not grade: they score 0),
+  "rows": [{"student", "score", "cells": {cell: passed, None if not graded}, "diagnoses": {failed cell: [ids]},
+            "not_graded": {notebook: why}}] by student id}.
 """
 
 import argparse
@@ -33,11 +38,13 @@ from nbgrader.api import Gradebook, MissingEntry
 from sqlalchemy.exc import SAWarning
 
 from autograde.collect import load_course
+from autograde.report import read_report, report_path
 from gatelab.checks import diagnoses
 
 ROOT = Path(__file__).resolve().parents[1]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 UNRECOGNISED = "no known mistake recognised"
+NOT_GRADED = "not graded (the grader could not grade the notebook: see below)"
 
 # -- 1. read ---------------------------------------------------------------------------------------------
 
@@ -60,7 +67,8 @@ def read_assignment(db_url, course_id, assignment):
         try:
             found = gb.find_assignment(assignment)
         except MissingEntry:
-            raise SystemExit(f"the gradebook has no assignment {assignment}: grade it first") from None
+            names = ", ".join(a.name for a in gb.assignments) or "none yet"
+            raise SystemExit(f"the gradebook has no assignment {assignment!r}; it has: {names}") from None
         cells = [
             (nb.name, cell.name, float(cell.max_score))
             for nb in found.notebooks
@@ -111,6 +119,16 @@ def read_messages(coursedir, assignment, student):
     return messages
 
 
+def read_not_graded(coursedir, assignment):
+    """{student: {notebook: why}} of the notebooks the grader could not grade (its report's failures)."""
+    students = read_report(report_path(coursedir, assignment)).get("students", {})
+    return {
+        student: {Path(name).stem: why for name, why in entry.get("failures", {}).items()}
+        for student, entry in students.items()
+        if entry.get("failures")
+    }
+
+
 # -- 2. count --------------------------------------------------------------------------------------------
 
 
@@ -127,17 +145,21 @@ def cell_names(cells):
     return {(nb, cell): f"{nb}/{cell}" if several else cell for nb, cell, _ in cells}
 
 
-def count(assignment, cells, submissions, messages):
+def count(assignment, cells, submissions, messages, not_graded=None):
     """The report (the JSON the module's docstring describes) of cells [(notebook, cell, max points)], submissions
-    {student: {"score", "grades": {(notebook, cell): points}}} and messages {student: {(notebook, cell): text}}."""
-    names = cell_names(cells)
+    {student: {"score", "grades": {(notebook, cell): points}}}, messages {student: {(notebook, cell): text}} and
+    not_graded {student: {notebook: why}} (the grader's failures)."""
+    names, not_graded = cell_names(cells), not_graded or {}
     rows = []
     for student in sorted(submissions):
-        grades, said = submissions[student]["grades"], messages.get(student, {})
-        passed = {names[nb, c]: grades.get((nb, c), 0.0) >= top - 1e-9 for nb, c, top in cells}
+        grades, said, lost = submissions[student]["grades"], messages.get(student, {}), not_graded.get(student, {})
+        passed = {names[nb, c]: None if nb in lost else grades.get((nb, c), 0.0) >= top - 1e-9 for nb, c, top in cells}
         found = {names[nb, c]: list(dict.fromkeys(diagnoses(said.get((nb, c), "")))) for nb, c, _ in cells}
-        wrong = {cell: found[cell] for cell, ok in passed.items() if not ok}
-        rows.append({"student": student, "score": submissions[student]["score"], "cells": passed, "diagnoses": wrong})
+        wrong = {cell: found[cell] for cell, ok in passed.items() if ok is False}
+        rows.append(
+            {"student": student, "score": submissions[student]["score"], "cells": passed, "diagnoses": wrong,
+             "not_graded": lost}
+        )  # fmt: skip
     report_cells = [cell_report(names[nb, c], top, rows, messages, (nb, c)) for nb, c, top in cells]
     max_score = sum(top for _, _, top in cells)
     mean = sum(r["score"] for r in rows) / len(rows) if rows else 0.0
@@ -148,13 +170,18 @@ def count(assignment, cells, submissions, messages):
         "mean_score": round(mean, 3),
         "cells": report_cells,
         "diagnoses": ranked_diagnoses(rows),
+        "not_graded": [
+            {"student": r["student"], "notebook": nb, "why": why} for r in rows for nb, why in r["not_graded"].items()
+        ],
         "rows": rows,
     }
 
 
 def cell_report(name, top, rows, messages, key):
-    """One cell: pass rate, its diagnoses ranked (count, the mistake's own line), failures left unexplained."""
-    wrong = [r for r in rows if not r["cells"][name]]
+    """One cell: pass rate among the graded, its diagnoses ranked (count, the mistake's own line), failures left
+    unexplained, notebooks not graded."""
+    graded = [r for r in rows if r["cells"][name] is not None]
+    wrong = [r for r in graded if not r["cells"][name]]
     tally = collections.Counter(d for r in wrong for d in r["diagnoses"][name])
     lines = collections.defaultdict(collections.Counter)
     for r in wrong:
@@ -167,11 +194,12 @@ def cell_report(name, top, rows, messages, key):
     cell = {
         "cell": name,
         "max_points": top,
-        "passed": len(rows) - len(wrong),
+        "passed": len(graded) - len(wrong),
         "wrong": len(wrong),
-        "of": len(rows),
+        "of": len(graded),
         "diagnoses": found,
         "unrecognised": sum(1 for r in wrong if not r["diagnoses"][name]),
+        "not_graded": len(rows) - len(graded),
     }
     return {**cell, "summary": cell_summary(cell)}
 
@@ -187,6 +215,8 @@ def cell_summary(cell, code=str, text=str):
         parts.append(f"{d['students']} of them {tag}" + (f" ({text(d['line'])})" if d["line"] else ""))
     if cell["unrecognised"]:
         parts.append(f"{cell['unrecognised']} {UNRECOGNISED}")
+    if cell["not_graded"]:
+        parts.append(f"{cell['not_graded']} {NOT_GRADED}")
     return f"{code(cell['cell'])}: " + "; ".join(parts)
 
 
@@ -280,14 +310,29 @@ def ranking_table(report):
     return f"<table><caption>Diagnoses, most frequent first</caption>{head}{rows}</table>"
 
 
+MARKS = {True: "<td class='pass'>✓ pass</td>", False: "<td class='fail'>✗ fail</td>", None: "<td>not graded</td>"}
+
+
+def not_graded_list(report):
+    """The notebooks the grader could not grade, each with why (they score 0; the student's feedback says so)."""
+    if not report["not_graded"]:
+        return ""
+    items = "".join(
+        f"<li>{e(n['student'])}: <code>{e(n['notebook'])}</code>: {e(n['why'])}</li>" for n in report["not_graded"]
+    )
+    return (
+        "<h2>Notebooks the grader could not grade</h2><p>They score 0 and are left out of the pass rates above; "
+        f"the grading report (<code>grading-report-{e(report['assignment'])}.json</code>) has nbgrader's log.</p>"
+        f"<ul>{items}</ul>"
+    )
+
+
 def students_table(report):
     names = [c["cell"] for c in report["cells"]]
     head = "".join(f"<th scope='col'>{e(n)}</th>" for n in names)
     rows = []
     for r in report["rows"]:
-        marks = "".join(
-            "<td class='pass'>✓ pass</td>" if r["cells"][n] else "<td class='fail'>✗ fail</td>" for n in names
-        )
+        marks = "".join(MARKS[r["cells"][n]] for n in names)
         found = dict.fromkeys(d for ids in r["diagnoses"].values() for d in ids)
         ids = " ".join(f"<code>{e(d)}</code>" for d in found)
         rows.append(
@@ -297,17 +342,25 @@ def students_table(report):
     return f"<table><caption>Every student</caption>{head}{''.join(rows)}</table>"
 
 
+def headline(report):
+    """The report's first line: how many submissions, their mean score; or that none has been graded yet."""
+    if not report["students"]:
+        return f"No submission of {report['assignment']} has been autograded yet: grade first (make grade A=…)."
+    return f"{report['students']} submissions; mean score {report['mean_score']:g} of {report['max_score']:g}."
+
+
 def render(report):
     """The report as one HTML page that loads nothing (no script, no link, the figure inline)."""
     a = e(report["assignment"])
+    body = (
+        f"<h2>Pass rate per graded cell</h2>{cells_table(report)}{figure_html(report)}"
+        f"<h2>Mistakes recognised, per cell</h2>{diagnoses_list(report)}{ranking_table(report)}"
+        f"{not_graded_list(report)}<h2>Students</h2>{students_table(report)}"
+    )
     return (
         f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>Class report: {a}</title>"
         f"<style>{STYLE}</style></head><body><main>"
-        f"<h1>Class report: {a}</h1>"
-        f"<p>{report['students']} submissions; mean score {report['mean_score']:g} of {report['max_score']:g}.</p>"
-        f"<h2>Pass rate per graded cell</h2>{cells_table(report)}{figure_html(report)}"
-        f"<h2>Mistakes recognised, per cell</h2>{diagnoses_list(report)}{ranking_table(report)}"
-        f"<h2>Students</h2>{students_table(report)}"
+        f"<h1>Class report: {a}</h1><p>{e(headline(report))}</p>{body if report['students'] else ''}"
         "</main></body></html>\n"
     )
 
@@ -321,7 +374,7 @@ def insight(assignment, course=ROOT, db_url=None, out=None):
     cells, submissions = read_gradebook(db_url or coursedir.db_url, coursedir.course_id, assignment)
     cells = in_notebook_order(cells, coursedir, assignment)
     messages = {student: read_messages(coursedir, assignment, student) for student in submissions}
-    report = count(assignment, cells, submissions, messages)
+    report = count(assignment, cells, submissions, messages, read_not_graded(coursedir, assignment))
     if out is None:
         graded = Path(coursedir.format_path(coursedir.autograded_directory, ".", "."))
         out = graded.parent / f"insight-{assignment}.html"  # autograde/ in this course, beside the grading report
@@ -340,9 +393,11 @@ def main(argv=None):
     parser.add_argument("--out", help="the page to write (default: autograde/insight-ASSIGNMENT.html); JSON beside it")
     args = parser.parse_args(argv)
     report, out = insight(args.assignment, args.course, args.db, args.out)
-    for cell in report["cells"]:
+    for cell in report["cells"] if report["students"] else ():
         print(cell["summary"])
-    print(f"{report['students']} students; report in {out} and {out.with_suffix('.json')}")
+    for n in report["not_graded"]:
+        print(f"not graded: {n['student']}'s {n['notebook']}: {n['why']}")
+    print(f"{headline(report)} Report in {out} and {out.with_suffix('.json')}")
 
 
 if __name__ == "__main__":

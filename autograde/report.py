@@ -29,13 +29,25 @@ def report_path(coursedir, assignment):
 
 def write_report(path, scores, results, changed):
     """Write the grading report: scores, each student's notes, failures and seconds (and nbgrader's log where it
-    failed, or failed once), altered submission files."""
+    failed, or failed once), altered submission files (this run's). The report is the assignment's: a run that
+    grades some students only replaces their entries and keeps the others' from the report before."""
     students = {r.student: {"notes": r.notes, "failures": r.failures, "seconds": r.seconds} for r in results}
     for r in results:
         if r.failures or r.log.startswith("attempt 1"):  # why, for the instructor: the end of nbgrader's output
             students[r.student]["log"] = r.log
+    before = read_report(path)
+    scores = {**before.get("scores", {}), **scores}
+    students = {**before.get("students", {}), **students}
     path.write_text(json.dumps({"scores": scores, "students": students, "altered": changed}, indent=1))
     return path
+
+
+def read_report(path):
+    """The grading report at path ({} if there is none, or it cannot be read)."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
 
 
 def failure_page(student, assignment, reason):

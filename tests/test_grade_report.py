@@ -43,3 +43,15 @@ def test_a_failure_page_says_why_with_the_names_escaped():
     page = failure_page("<ada>", "01-f", "grading took too long")
     assert "&lt;ada&gt;" in page and "<ada>" not in page
     assert "This notebook could not be graded: grading took too long. It scores 0" in page
+
+
+def test_a_run_that_grades_some_students_keeps_the_others_entries(tmp_path):
+    path = tmp_path / "grading-report-01-f.json"
+    first = [Result("ada", ["01-f.ipynb"], seconds=2.0), Result("bo", ["01-f.ipynb"], seconds=3.0)]
+    first[1].failures = {"01-f.ipynb": "grading took too long"}
+    write_report(path, {"ada": 6.0, "bo": 0.0}, first, [])
+    again = [Result("bo", ["01-f.ipynb"], seconds=4.0)]  # bo graded once more, this time in full
+    write_report(path, {"bo": 5.0}, again, [])
+    report = json.loads(path.read_text())
+    assert report["scores"] == {"ada": 6.0, "bo": 5.0}
+    assert report["students"]["bo"]["failures"] == {} and report["students"]["ada"]["seconds"] == 2.0

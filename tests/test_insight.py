@@ -15,6 +15,7 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -28,7 +29,11 @@ from nbgrader.api import Base
 from sqlalchemy import create_engine, select
 
 from autograde import insight
+from autograde.collect import load_course
 from autograde.grade import grade
+from autograde.report import report_path, write_report
+from autograde.score import merge
+from autograde.workspace import Result
 from gatelab.checks import CheckFailed, rnn
 from tests.course import (
     GRADING_LIMITS,
@@ -228,6 +233,7 @@ def test_each_cell_has_its_exact_pass_rate(graded):
     got = {c["cell"]: (c["passed"], c["wrong"], c["of"], c["max_points"]) for c in report["cells"]}
     assert got == {cell: (PASSED[cell], 30 - PASSED[cell], 30, MAX_POINTS[cell]) for cell in CELLS}
     assert [c["cell"] for c in report["cells"]] == list(CELLS), "cells in the notebook's order"
+    assert report["not_graded"] == [] and {c["not_graded"] for c in report["cells"]} == {0}
     print(f"graded the class in {graded['seconds']:.0f} s")
 
 
@@ -270,6 +276,7 @@ def test_each_student_has_a_row(graded):
             "score": kind.score,
             "cells": {cell: cell not in kind.failed for cell in CELLS},
             "diagnoses": {cell: list(kind.failed[cell]) for cell in CELLS if cell in kind.failed},
+            "not_graded": {},
         }
         assert rows[student] == expected, student
 
@@ -354,3 +361,55 @@ def test_student_text_is_escaped():
     text = insight.render(report)
     assert "<script" not in text and "<b>" not in text and "c<1>" not in text
     assert Page(text).text.count(hostile) == 2  # in the mistake's line and in the student's row
+
+
+# -- bad input: said, never dropped ---------------------------------------------------------------------------
+
+
+def test_a_notebook_the_grader_could_not_grade_is_reported_as_such(graded, tmp_path):
+    """One more student, whose notebook nbgrader could not grade (twice: grade.grade_one's retry), recorded by the
+    grader's own steps into a copy of the class's course: its gradebook gets the submission with every cell at 0
+    (score.merge), its grading report the failure (report.write_report, which keeps the 30 graded before). The class
+    report lists that notebook as not graded, with why, and leaves it out of every pass rate."""
+    course = tmp_path / "course"
+    shutil.copytree(graded["course"], course)
+    coursedir = load_course(course)
+    stuck = Result("stuck-1", [NB], db_url=None)  # what grade_one leaves when nbgrader wrote no grades
+    merge(stuck, A, coursedir, tmp_path / "work")
+    write_report(report_path(coursedir, A), {"stuck-1": 0.0}, [stuck], [])
+    assert set(ungraded(course)) == {"stuck-1"}
+    said = run_insight(A, "--course", course)
+    report = json.loads((course / "autograde" / f"insight-{A}.json").read_text())
+    why = "nbgrader autograde failed"
+    assert report["not_graded"] == [{"student": "stuck-1", "notebook": A, "why": why}]
+    assert report["students"] == 31
+    for cell in report["cells"]:
+        assert (cell["passed"], cell["of"], cell["not_graded"]) == (PASSED[cell["cell"]], 30, 1)
+        assert cell["summary"].endswith(f"; 1 {insight.NOT_GRADED}")
+    (row,) = [r for r in report["rows"] if r["student"] == "stuck-1"]
+    assert row == {"student": "stuck-1", "score": 0.0, "cells": dict.fromkeys(CELLS), "diagnoses": {},
+                   "not_graded": {A: why}}  # fmt: skip
+    assert f"not graded: stuck-1's {A}: {why}" in said
+    page = Page((course / "autograde" / f"insight-{A}.html").read_text()).text
+    assert "Notebooks the grader could not grade" in page and f"stuck-1: {A}: {why}" in page
+
+
+def test_an_unknown_assignment_is_named_with_those_the_gradebook_has(graded):
+    done = subprocess.run(
+        [sys.executable, "-m", "autograde.insight", "01-why-gate", "--course", graded["course"]],
+        cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [f"the gradebook has no assignment '01-why-gate'; it has: {A}"]
+
+
+def test_a_gradebook_with_no_graded_submission_says_so(tmp_path):
+    course = make_course(tmp_path / "course", [A])
+    nbgrader("generate_assignment", A, cwd=course)  # the gradebook knows the assignment; nobody is graded
+    said = run_insight(A, "--course", course)
+    line = f"No submission of {A} has been autograded yet: grade first (make grade A=…)."
+    assert line in said
+    report = json.loads((course / "autograde" / f"insight-{A}.json").read_text())
+    assert (report["students"], report["rows"], report["not_graded"]) == (0, [], [])
+    page = Page((course / "autograde" / f"insight-{A}.html").read_text())
+    assert line in page.text and page.images == [] and "Every student passed" not in page.text
