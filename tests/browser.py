@@ -120,19 +120,38 @@ def open_notebook(page, url, relative_path, workspace=None):
     )
 
 
-# Every widget output of the notebook has drawn its explorer (a view renders after its cell has finished).
-EXPLORERS_DRAWN = """() => [...document.querySelectorAll(
-    '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.widget-view+json"]'
-)].every((output) => output.querySelector(".gl-explorer"))"""
+# Every widget output of the notebook has drawn its view: ipywidgets' renderer is the output's node and adds the
+# view to it when the view has rendered, after its cell has finished. (The node has no data-mime-type to select.)
+EXPLORERS_DRAWN = """() => window.jupyterapp.shell.currentWidget.content.widgets.every((cell) => {
+    if (cell.model.type !== 'code') return true;
+    const outputs = cell.model.outputs;
+    return [...Array(outputs.length).keys()].every((i) =>
+        !('application/vnd.jupyter.widget-view+json' in outputs.get(i).data)
+        || cell.outputArea.widgets[i]?.node.querySelector('.jp-OutputArea-output')?.childElementCount > 0);
+})"""
+
+
+# Run All has finished on a notebook opened unrun: JupyterLab 4.6 runs the cells one after the other and its
+# command's promise resolves before the last has run, so wait until the last code cell has an execution count
+# (or an error stopped the run: one in a cell not tagged raises-exception, as the lessons' checks are), no cell
+# is running and the kernel is idle.
+ALL_CELLS_RUN = """() => {
+    const notebook = window.jupyterapp.shell.currentWidget;
+    const code = notebook.content.widgets.filter((cell) => cell.model.type === 'code');
+    const outputs = (cell) => [...Array(cell.model.outputs.length).keys()].map((i) => cell.model.outputs.get(i));
+    const last = code.filter((cell) => cell.model.sharedModel.getSource().trim()).at(-1);
+    const stopped = code.some((cell) => !(cell.model.getMetadata('tags') ?? []).includes('raises-exception')
+        && outputs(cell).some((output) => output.type === 'error'));
+    return notebook.sessionContext.session.kernel.status === 'idle'
+        && code.every((cell) => cell.model.executionState !== 'running')
+        && (last === undefined || last.model.executionCount !== null || stopped);
+}"""
 
 
 def run_all(page):
-    """Run every cell, wait for the last to finish (the command's promise resolves then) and for every explorer
-    it shows to be drawn."""
-    page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    page.wait_for_function(
-        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'", timeout=90_000
-    )
+    """Run every cell, wait for the last to finish and for every explorer it shows to be drawn."""
+    page.evaluate("async () => { await window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    page.wait_for_function(ALL_CELLS_RUN, timeout=90_000)
     page.wait_for_function(EXPLORERS_DRAWN, timeout=30_000)
 
 
