@@ -120,32 +120,33 @@ def open_notebook(page, url, relative_path, workspace=None):
     )
 
 
-# Every widget output of the notebook has drawn its view: ipywidgets' renderer is the output's node and adds the
-# view to it when the view has rendered, after its cell has finished. (The node has no data-mime-type to select.)
-EXPLORERS_DRAWN = """() => window.jupyterapp.shell.currentWidget.content.widgets.every((cell) => {
-    if (cell.model.type !== 'code') return true;
-    const outputs = cell.model.outputs;
-    return [...Array(outputs.length).keys()].every((i) =>
-        !('application/vnd.jupyter.widget-view+json' in outputs.get(i).data)
-        || cell.outputArea.widgets[i]?.node.querySelector('.jp-OutputArea-output')?.childElementCount > 0);
-})"""
-
+# The notebook open in the page, its code cells and a cell's outputs, as the two waits below read them.
+CODE_CELLS = """
+    const notebook = window.jupyterapp.shell.currentWidget;
+    const code = notebook.content.widgets.filter((cell) => cell.model.type === 'code');
+    const outputs = (cell) => [...Array(cell.model.outputs.length).keys()].map((i) => cell.model.outputs.get(i));
+"""
 
 # Run All has finished on a notebook opened unrun: JupyterLab 4.6 runs the cells one after the other and its
 # command's promise resolves before the last has run, so wait until the last code cell has an execution count
 # (or an error stopped the run: one in a cell not tagged raises-exception, as the lessons' checks are), no cell
 # is running and the kernel is idle.
-ALL_CELLS_RUN = """() => {
-    const notebook = window.jupyterapp.shell.currentWidget;
-    const code = notebook.content.widgets.filter((cell) => cell.model.type === 'code');
-    const outputs = (cell) => [...Array(cell.model.outputs.length).keys()].map((i) => cell.model.outputs.get(i));
+ALL_CELLS_RUN = f"""() => {{{CODE_CELLS}
     const last = code.filter((cell) => cell.model.sharedModel.getSource().trim()).at(-1);
     const stopped = code.some((cell) => !(cell.model.getMetadata('tags') ?? []).includes('raises-exception')
         && outputs(cell).some((output) => output.type === 'error'));
     return notebook.sessionContext.session.kernel.status === 'idle'
         && code.every((cell) => cell.model.executionState !== 'running')
         && (last === undefined || last.model.executionCount !== null || stopped);
-}"""
+}}"""
+
+# Every widget output of the notebook has drawn its view: ipywidgets' renderer is the output's node and adds the
+# view to it when the view has rendered, after its cell has finished. (The node has no data-mime-type to select.)
+EXPLORERS_DRAWN = f"""() => {{{CODE_CELLS}
+    return code.every((cell) => outputs(cell).every((output, i) =>
+        !('application/vnd.jupyter.widget-view+json' in output.data)
+        || cell.outputArea.widgets[i]?.node.querySelector('.jp-OutputArea-output')?.childElementCount > 0));
+}}"""
 
 
 def run_all(page):
