@@ -65,7 +65,7 @@ def test_a_stale_cache_is_refused(results, tmp_path):
 
 def test_rerunning_the_start_of_a_cached_run_gives_its_numbers(results):
     model, regime, seed = "lstm_bias1", "long", 1
-    (row,) = [r for r in study.rows_of(results, model, regime) if r["seed"] == seed]
+    row = study.row_of(results, model, regime, seed)
     fitted = study.fit(study.build(model, seed), regime, seed, steps=4 * study.EVAL_EVERY)
     assert fitted["curve"][0] == row["curve"][0]
     assert fitted["curve"] == pytest.approx(row["curve"][:4], abs=0.03)

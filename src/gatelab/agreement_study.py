@@ -153,7 +153,7 @@ def run(model, regime, seed, steps=STEPS):
 def rerun(results, model, regime, seed):
     """One cached run trained again here, beside the cache's: {"cached": its row, "again": this machine's row,
     "parted_at": the step of the first held-out measurement that differs, None for the same curve}."""
-    (cached,) = [r for r in rows_of(results, model, regime) if r["seed"] == seed]
+    cached = row_of(results, model, regime, seed)
     again = run(model, regime, seed)
     differ = [k for k, (a, b) in enumerate(zip(again["curve"], cached["curve"], strict=True)) if a != b]
     return {"cached": cached, "again": again, "parted_at": (differ[0] + 1) * EVAL_EVERY if differ else None}
@@ -192,6 +192,12 @@ def load(path=RESULTS_PATH):
 def rows_of(results, model, regime):
     """The cached rows of one model in one regime, one per seed."""
     return [r for r in results["rows"] if r["model"] == model and r["regime"] == regime]
+
+
+def row_of(results, model, regime, seed):
+    """The cached row of one run: model in regime from seed."""
+    (row,) = [r for r in rows_of(results, model, regime) if r["seed"] == seed]
+    return row
 
 
 def mean_bins(rows, key):
