@@ -349,18 +349,24 @@ def headline(report):
     return f"{report['students']} submissions; mean score {report['mean_score']:g} of {report['max_score']:g}."
 
 
-def render(report):
-    """The report as one HTML page that loads nothing (no script, no link, the figure inline)."""
-    a = e(report["assignment"])
-    body = (
+def sections(report):
+    """The report's sections after its headline (none before a submission is graded: nothing to count)."""
+    if not report["students"]:
+        return ""
+    return (
         f"<h2>Pass rate per graded cell</h2>{cells_table(report)}{figure_html(report)}"
         f"<h2>Mistakes recognised, per cell</h2>{diagnoses_list(report)}{ranking_table(report)}"
         f"{not_graded_list(report)}<h2>Students</h2>{students_table(report)}"
     )
+
+
+def render(report):
+    """The report as one HTML page that loads nothing (no script, no link, the figure inline)."""
+    a = e(report["assignment"])
     return (
         f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>Class report: {a}</title>"
         f"<style>{STYLE}</style></head><body><main>"
-        f"<h1>Class report: {a}</h1><p>{e(headline(report))}</p>{body if report['students'] else ''}"
+        f"<h1>Class report: {a}</h1><p>{e(headline(report))}</p>{sections(report)}"
         "</main></body></html>\n"
     )
 
